@@ -1,0 +1,111 @@
+#include "addon.h"
+
+#include <librtmp/log.h>
+#include <librtmp/rtmp.h>
+#include <openssl/crypto.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+
+#include "connection.h"
+#include "engine.h"
+#include "js_values.h"
+#include "openssl_guard.h"
+#include "openssl_init.h"
+
+namespace librtmp_node {
+namespace {
+
+// librtmp prints to stderr by default, and some of its lines name the playpath (the
+// stream key). Nothing leaves the library that way.
+void SilentLog(int, const char*, va_list) {}
+
+void InitProcessOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitOpenSsl();
+    RTMP_LogSetCallback(SilentLog);
+    // librtmp's handshake fills its random bytes with rand(), which nobody seeds.
+    std::srand(static_cast<unsigned>(std::time(nullptr)) ^ static_cast<unsigned>(getpid()));
+  });
+}
+
+}  // namespace
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  InitProcessOnce();
+  DefineAddon(exports, {
+                           InstanceMethod<&Addon::Versions>("versions"),
+                           InstanceMethod<&Addon::Engine>("engine"),
+                           InstanceMethod<&Addon::ProbeEngine>("probeEngine"),
+                       });
+  exports.Set("Connection", Connection::Define(env));
+  env_ = env;
+  napi_add_env_cleanup_hook(env, &Addon::Cleanup, this);
+}
+
+Addon::~Addon() {
+  napi_remove_env_cleanup_hook(env_, &Addon::Cleanup, this);
+  CloseAll();
+}
+
+void Addon::Cleanup(void* addon) { static_cast<Addon*>(addon)->CloseAll(); }
+
+void Addon::CloseAll() {
+  if (cleanedUp_) return;
+  cleanedUp_ = true;
+  for (auto& thread : threads_) thread->Abandon(false);
+  for (auto& thread : threads_) thread->Abandon(true);
+  threads_.clear();
+}
+
+void Addon::Track(const std::shared_ptr<ConnectionThread>& thread) {
+  Reap();
+  threads_.push_back(thread);
+}
+
+void Addon::Reap() {
+  threads_.erase(
+      std::remove_if(threads_.begin(), threads_.end(),
+                     [](const std::shared_ptr<ConnectionThread>& t) { return t->TryJoin(); }),
+      threads_.end());
+}
+
+Napi::Value Addon::Versions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("librtmp", LIBRTMP_VERSION_STRING);
+  o.Set("openssl", OpenSSL_version(OPENSSL_VERSION));
+  o.Set("opensslNumber", static_cast<double>(OpenSSL_version_num()));
+  o.Set("opensslDir", OpenSSL_version(OPENSSL_DIR));
+  return o;
+}
+
+Napi::Value Addon::Engine(const Napi::CallbackInfo& info) {
+  return EngineReportToJs(info.Env(), CurrentEngine());
+}
+
+// probeEngine(options) -> { report, error | null }, without changing what is in force.
+Napi::Value Addon::ProbeEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EngineOptions options;
+  if (!EngineOptionsFromJs(info[0], &options)) {
+    ThrowCoded(env, code::kInvalidArg, "probeEngine(options): invalid options");
+    return env.Undefined();
+  }
+  Status status;
+  EngineReport report = ::librtmp_node::ProbeEngine(options, &status);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("report", EngineReportToJs(env, report));
+  o.Set("error", status.ok() ? env.Null() : StatusToJs(env, status));
+  return o;
+}
+
+}  // namespace librtmp_node
+
+// The registration macro pastes the class name into an identifier: no qualified name.
+using librtmp_node::Addon;
+NODE_API_ADDON(Addon)

@@ -1,0 +1,220 @@
+#include "connection.h"
+
+#include <librtmp/rtmp.h>
+
+#include "addon.h"
+#include "js_values.h"
+
+namespace librtmp_node {
+namespace {
+
+using Callback = std::shared_ptr<Napi::FunctionReference>;
+
+Callback Persist(const Napi::Value& value) {
+  return std::make_shared<Napi::FunctionReference>(Napi::Persistent(value.As<Napi::Function>()));
+}
+
+// Calls back with (error | null, ...results). Errors are data; lib/ makes them RtmpErrors
+// with the caller's stack.
+void Answer(Napi::Env env, const Callback& cb, const Status& status,
+            std::initializer_list<napi_value> results = {}) {
+  std::vector<napi_value> args;
+  args.push_back(status.ok() ? env.Null() : StatusToJs(env, status));
+  args.insert(args.end(), results.begin(), results.end());
+  cb->Call(args);
+}
+
+}  // namespace
+
+Napi::Function Connection::Define(Napi::Env env) {
+  return DefineClass(env, "Connection",
+                     {
+                         InstanceMethod<&Connection::Open>("open"),
+                         InstanceMethod<&Connection::Write>("write"),
+                         InstanceMethod<&Connection::Read>("read"),
+                         InstanceMethod<&Connection::Close>("close"),
+                         InstanceMethod<&Connection::Interrupt>("interrupt"),
+                         InstanceMethod<&Connection::TlsInfo>("tlsInfo"),
+                         InstanceMethod<&Connection::Stats>("stats"),
+                         InstanceMethod<&Connection::Ref>("ref"),
+                         InstanceMethod<&Connection::Unref>("unref"),
+                     });
+}
+
+Connection::Connection(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Connection>(info), addon_(info.Env().GetInstanceData<Addon>()) {}
+
+Connection::~Connection() {
+  // Garbage-collected without close(): the thread closes the session on its own and the
+  // addon joins it later (or at environment teardown).
+  if (thread_ && !closing_) thread_->Abandon(false);
+}
+
+bool Connection::CheckUsable(Napi::Env env) {
+  if (!thread_ || closing_) {
+    ThrowCoded(env, code::kClosed,
+               thread_ ? "the connection is closed" : "the connection is not open");
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Connection::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (thread_) {
+    ThrowCoded(env, code::kInvalidArg, "open() was already called on this connection");
+    return env.Undefined();
+  }
+  auto params = std::make_shared<OpenParams>();
+  if (!OpenParamsFromJs(info[0], params.get()) || !info[1].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "open(params, callback): invalid arguments");
+    return env.Undefined();
+  }
+  Callback cb = Persist(info[1]);
+  thread_ = std::make_shared<ConnectionThread>(env);
+  if (!referenced_) thread_->dispatcher().Unref();
+  addon_->Track(thread_);
+  auto status = std::make_shared<Status>();
+  thread_->Submit(
+      [params, status](Session& s, bool skipped) {
+        *status =
+            skipped ? Status::Error(code::kClosed, "closed before connecting") : s.Open(*params);
+      },
+      [cb, status](Napi::Env env) { Answer(env, cb, *status); });
+  return env.Undefined();
+}
+
+// write(bodies: Buffer[], meta: Uint32Array [type, timestamp]*, callback)
+Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return env.Undefined();
+  if (!info[0].IsArray() || !info[1].IsTypedArray() || !info[2].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "write(bodies, meta, callback): invalid arguments");
+    return env.Undefined();
+  }
+  Napi::Array bodies = info[0].As<Napi::Array>();
+  Napi::Uint32Array meta = info[1].As<Napi::Uint32Array>();
+  const uint32_t count = bodies.Length();
+  if (meta.ElementLength() != count * 2) {
+    ThrowCoded(env, code::kInvalidArg, "write(): meta must hold a type and a timestamp per body");
+    return env.Undefined();
+  }
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value body = bodies[i];
+    if (!body.IsBuffer()) {
+      ThrowCoded(env, code::kInvalidArg, "write(): every body must be a Buffer");
+      return env.Undefined();
+    }
+    total += body.As<Napi::Buffer<uint8_t>>().Length();
+  }
+  // The one copy out of JS memory: librtmp writes chunk headers into the bytes around a
+  // body while sending, so it must never see a JS-owned buffer.
+  auto batch = std::make_shared<OutgoingBatch>(count, total);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto body = bodies.Get(i).As<Napi::Buffer<uint8_t>>();
+    batch->Add(static_cast<uint8_t>(meta[i * 2]), meta[i * 2 + 1], body.Data(), body.Length());
+  }
+  Callback cb = Persist(info[2]);
+  auto status = std::make_shared<Status>();
+  thread_->Submit(
+      [batch, status](Session& s, bool skipped) {
+        *status =
+            skipped ? Status::Error(code::kClosed, "the connection was closed") : s.Write(*batch);
+      },
+      [cb, status](Napi::Env env) { Answer(env, cb, *status); });
+  return env.Undefined();
+}
+
+// read(budgetBytes, callback(err, data?: Buffer, meta?: Uint32Array, ended: boolean))
+Napi::Value Connection::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return env.Undefined();
+  if (!info[0].IsNumber() || !info[1].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "read(budget, callback): invalid arguments");
+    return env.Undefined();
+  }
+  const size_t budget = info[0].As<Napi::Number>().Uint32Value();
+  Callback cb = Persist(info[1]);
+  auto status = std::make_shared<Status>();
+  auto batch = std::make_shared<IncomingBatch>();
+  thread_->Submit(
+      [budget, batch, status](Session& s, bool skipped) {
+        if (skipped) {
+          batch->ended = true;
+          return;
+        }
+        *status = s.Read(budget, batch.get());
+      },
+      [cb, status, batch](Napi::Env env) {
+        auto* owned = new std::vector<char>(std::move(batch->data));
+        Napi::Buffer<char> data = Napi::Buffer<char>::New(
+            env, owned->data(), owned->size(),
+            [](Napi::Env, char*, std::vector<char>* v) { delete v; }, owned);
+        Napi::Uint32Array meta = Napi::Uint32Array::New(env, batch->meta.size());
+        std::copy(batch->meta.begin(), batch->meta.end(), meta.Data());
+        Answer(env, cb, *status, {data, meta, Napi::Boolean::New(env, batch->ended)});
+      });
+  return env.Undefined();
+}
+
+// close(callback): after every job submitted before it; the thread ends with it.
+Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "close(callback): invalid arguments");
+    return env.Undefined();
+  }
+  Callback cb = Persist(info[0]);
+  if (!thread_ || closing_) {
+    Answer(env, cb, Status::Ok());
+    return env.Undefined();
+  }
+  closing_ = true;
+  std::shared_ptr<ConnectionThread> thread = thread_;
+  Addon* addon = addon_;
+  thread_->SubmitFinal([](Session& s, bool) { s.Close(); },
+                       [cb, thread, addon](Napi::Env env) {
+                         addon->Reap();
+                         Answer(env, cb, Status::Ok());
+                       });
+  return env.Undefined();
+}
+
+// interrupt(hard): unblocks the connection thread now (abort, or close while reading).
+Napi::Value Connection::Interrupt(const Napi::CallbackInfo& info) {
+  if (thread_) thread_->session().Interrupt(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::TlsInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!thread_ || !thread_->session().usesTls()) return env.Null();
+  return TlsInfoToJs(env, thread_->session().tlsInfo());
+}
+
+Napi::Value Connection::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  const SessionStats* stats = thread_ ? &thread_->session().stats() : nullptr;
+  auto num = [&](uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
+  out.Set("bytesOut", num(stats ? stats->bytesOut.load() : 0));
+  out.Set("bytesIn", num(stats ? stats->bytesIn.load() : 0));
+  out.Set("messagesOut", num(stats ? stats->messagesOut.load() : 0));
+  out.Set("messagesIn", num(stats ? stats->messagesIn.load() : 0));
+  return out;
+}
+
+Napi::Value Connection::Ref(const Napi::CallbackInfo& info) {
+  if (thread_ && !closing_ && !referenced_) thread_->dispatcher().Ref();
+  referenced_ = true;
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::Unref(const Napi::CallbackInfo& info) {
+  if (thread_ && !closing_ && referenced_) thread_->dispatcher().Unref();
+  referenced_ = false;
+  return info.Env().Undefined();
+}
+
+}  // namespace librtmp_node

@@ -1,0 +1,76 @@
+#include "connection_thread.h"
+
+namespace librtmp_node {
+
+ConnectionThread::ConnectionThread(Napi::Env env)
+    : dispatcher_(std::make_unique<JsDispatcher>(env, "librtmp:connection")),
+      thread_([this] { Run(); }) {}
+
+ConnectionThread::~ConnectionThread() { Abandon(true); }
+
+void ConnectionThread::Submit(Work work, Completion completion) {
+  Enqueue({std::move(work), std::move(completion), false});
+}
+
+void ConnectionThread::SubmitFinal(Work work, Completion completion) {
+  Enqueue({std::move(work), std::move(completion), true});
+}
+
+void ConnectionThread::Enqueue(Job job) {
+  std::lock_guard<std::mutex> guard(lock_);
+  if (job.final) finalQueued_ = true;
+  jobs_.push_back(std::move(job));
+  wake_.notify_one();
+}
+
+void ConnectionThread::Abandon(bool wait) {
+  bool queueFinal = false;
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    queueFinal = !finalQueued_;
+  }
+  session_.Interrupt(true);
+  if (queueFinal) SubmitFinal([](Session& s, bool) { s.Close(); }, nullptr);
+  if (wait && thread_.joinable()) thread_.join();
+}
+
+bool ConnectionThread::TryJoin() {
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    if (!finished_) return false;
+  }
+  if (thread_.joinable()) thread_.join();
+  return true;
+}
+
+void ConnectionThread::Run() {
+  bool done = false;
+  while (!done) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> guard(lock_);
+      wake_.wait(guard, [this] { return !jobs_.empty(); });
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job.work(session_, false);
+    done = job.final;
+    if (done) session_.Teardown();  // before JS hears of the close: nothing is left open
+    if (job.completion) dispatcher_->Post(std::move(job.completion));
+  }
+  // Anything submitted after the final job is answered as skipped.
+  std::deque<Job> rest;
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    rest.swap(jobs_);
+    finished_ = true;
+  }
+  for (Job& job : rest) {
+    if (job.work) job.work(session_, true);
+    if (job.completion) dispatcher_->Post(std::move(job.completion));
+  }
+  session_.Teardown();
+  dispatcher_->ReleaseFromProducer();
+}
+
+}  // namespace librtmp_node

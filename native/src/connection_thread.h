@@ -1,0 +1,68 @@
+// The thread that owns one connection's Session. JS submits jobs in order; each job's
+// work runs here and its completion runs back on the JS thread through the dispatcher.
+//
+// Completions may hold JS references, so they are only ever destroyed on the JS thread:
+// the thread posts every completion, even for jobs it skipped, and a completion that
+// cannot be posted (the environment is going away) is deliberately leaked.
+#pragma once
+
+#include <napi.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "js_dispatcher.h"
+#include "session.h"
+
+namespace librtmp_node {
+
+class ConnectionThread {
+ public:
+  using Work = std::function<void(Session&, bool skipped)>;
+  using Completion = JsDispatcher::Completion;
+
+  // JS thread. Starts the thread.
+  explicit ConnectionThread(Napi::Env env);
+  ~ConnectionThread();
+
+  // JS thread. Work runs in submission order. After a final job the thread exits; later
+  // submissions run with skipped = true.
+  void Submit(Work work, Completion completion);
+  void SubmitFinal(Work work, Completion completion);
+
+  // JS thread: for a finalizer or environment teardown. Interrupts I/O, closes the
+  // session without telling JS, and (when `wait`) joins the thread.
+  void Abandon(bool wait);
+
+  // JS thread. Joins the thread once it has finished; returns whether it has.
+  bool TryJoin();
+
+  // Thread-safe parts of the session (interrupt, stats, TLS info after open).
+  Session& session() { return session_; }
+  JsDispatcher& dispatcher() { return *dispatcher_; }
+
+ private:
+  struct Job {
+    Work work;
+    Completion completion;
+    bool final;
+  };
+
+  void Enqueue(Job job);
+  void Run();
+
+  Session session_;
+  std::unique_ptr<JsDispatcher> dispatcher_;
+  std::mutex lock_;
+  std::condition_variable wake_;
+  std::deque<Job> jobs_;
+  bool finalQueued_ = false;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
+}  // namespace librtmp_node

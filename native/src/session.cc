@@ -1,0 +1,400 @@
+#include "session.h"
+
+#include <librtmp/amf.h>
+#include <librtmp/rtmp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tcp_connect.h"
+
+namespace librtmp_node {
+namespace {
+
+// Outgoing chunk streams: audio and script data share one, video has its own, so each
+// keeps monotonic timestamps and compact (delta) chunk headers.
+constexpr int kAudioDataChannel = 0x04;
+constexpr int kVideoChannel = 0x06;
+
+// "@setDataFrame" as an AMF0 string: publishers prefix onMetaData with it so the server
+// stores the metadata for players that join later (librtmp's RTMP_Write does the same).
+constexpr unsigned char kSetDataFrame[] = {0x02, 0x00, 0x0d, '@', 's', 'e', 't', 'D',
+                                           'a',  't',  'a',  'F', 'r', 'a', 'm', 'e'};
+constexpr unsigned char kOnMetaData[] = {0x02, 0x00, 0x0a, 'o', 'n', 'M', 'e',
+                                         't',  'a',  'D',  'a', 't', 'a'};
+
+bool Is(const AVal& v, const char* s) {
+  return v.av_len == static_cast<int>(std::strlen(s)) && std::memcmp(v.av_val, s, v.av_len) == 0;
+}
+
+// AMF property names for look-ups; librtmp's AVal is not const-correct.
+AVal Named(const char* s) {
+  AVal v;
+  v.av_val = const_cast<char*>(s);
+  v.av_len = static_cast<int>(std::strlen(s));
+  return v;
+}
+
+std::string Str(const AVal& v) { return v.av_val ? std::string(v.av_val, v.av_len) : ""; }
+
+AVal AValOf(const std::string& s) {
+  AVal v;
+  v.av_val = const_cast<char*>(s.data());
+  v.av_len = static_cast<int>(s.size());
+  return v;
+}
+
+// User Control message, event 1 (StreamEOF): the server has no more data for the stream.
+bool IsStreamEof(const RTMPPacket& packet) {
+  return packet.m_packetType == RTMP_PACKET_TYPE_CONTROL && packet.m_nBodySize >= 2 &&
+         packet.m_body[0] == 0 && packet.m_body[1] == 1;
+}
+
+}  // namespace
+
+OutgoingBatch::OutgoingBatch(size_t count, size_t bodyBytes)
+    : capacity_(bodyBytes + count * (RTMP_MAX_HEADER_SIZE + sizeof(kSetDataFrame))) {
+  storage_.reset(new char[capacity_ > 0 ? capacity_ : 1]);
+  messages_.reserve(count);
+}
+
+bool OutgoingBatch::Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size) {
+  const bool metadata = type == RTMP_PACKET_TYPE_INFO && size >= sizeof(kOnMetaData) &&
+                        std::memcmp(data, kOnMetaData, sizeof(kOnMetaData)) == 0;
+  const size_t prefix = metadata ? sizeof(kSetDataFrame) : 0;
+  if (used_ + RTMP_MAX_HEADER_SIZE + prefix + size > capacity_) return false;
+  char* body = storage_.get() + used_ + RTMP_MAX_HEADER_SIZE;
+  if (prefix) std::memcpy(body, kSetDataFrame, prefix);
+  std::memcpy(body + prefix, data, size);
+  used_ += RTMP_MAX_HEADER_SIZE + prefix + size;
+  used_bodies_ += prefix + size;
+  messages_.push_back({type, timestamp, static_cast<uint32_t>(prefix + size), body});
+  return true;
+}
+
+Session::Session() { wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+Session::~Session() { Teardown(); }
+
+void Session::Teardown() {
+  Close();
+  if (r_ != nullptr) RTMP_Free(r_);
+  r_ = nullptr;
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  if (interruptFd_ >= 0) close(interruptFd_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+  interruptFd_ = wakeFd_ = -1;
+}
+
+void Session::Interrupt(bool hard) {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  if (hard) interrupted_ = true;
+  if (hard && wakeFd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof(one));
+  }
+  if (interruptFd_ >= 0) shutdown(interruptFd_, hard ? SHUT_RDWR : SHUT_RD);
+}
+
+Status Session::Open(const OpenParams& params) {
+  Status s = SetUp(params);
+  if (s.ok()) s = Connect(params);
+  if (s.ok()) s = StartStream();
+  if (!s.ok() && interrupted_) s = Status::Error(code::kAborted, "connect aborted");
+  if (!s.ok()) Close();
+  return s;
+}
+
+Status Session::SetUp(const OpenParams& params) {
+  r_ = RTMP_Alloc();
+  if (r_ == nullptr) return Status::Error(code::kInternal, "out of memory");
+  RTMP_Init(r_);
+  url_ = params.url;
+  if (!RTMP_SetupURL(r_, &url_[0])) {
+    return Status::Error(code::kInvalidUrl, "librtmp could not parse the URL");
+  }
+  // Link.hostname feeds the tunnel's Host header; librtmp cannot parse IPv6 literals.
+  hostHeader_ = params.host.find(':') != std::string::npos ? "[" + params.host + "]" : params.host;
+  r_->Link.hostname = AValOf(hostHeader_);
+  for (const auto& option : params.rtmpOptions) {
+    if (option.first == "tcUrl" && (r_->Link.lFlags & RTMP_LF_FTCU)) {
+      free(r_->Link.tcUrl.av_val);
+      r_->Link.lFlags &= ~RTMP_LF_FTCU;
+    }
+    optionStorage_.push_back(option.first);
+    AVal name = AValOf(optionStorage_.back());
+    optionStorage_.push_back(option.second);
+    AVal value = AValOf(optionStorage_.back());
+    if (!RTMP_SetOpt(r_, &name, &value)) {
+      return Status::Error(code::kInvalidArg,
+                           "librtmp rejected the value of option '" + option.first + "'");
+    }
+  }
+  if (params.publish) RTMP_EnableWrite(r_);
+  usesTls_ = (r_->Link.protocol & RTMP_FEATURE_SSL) != 0;
+  return Status::Ok();
+}
+
+Status Session::Connect(const OpenParams& params) {
+  TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs};
+  int fd = -1;
+  Status s = ConnectTcp(target, wakeFd_, &fd);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(interruptLock_);
+    interruptFd_ = dup(fd);
+    if (interrupted_) shutdown(fd, SHUT_RDWR);
+  }
+  // What RTMP_Connect0 and RTMP_Connect would have set, minus their IPv4-only resolver.
+  r_->m_sb.sb_socket = fd;
+  r_->m_sb.sb_timedout = 0;
+  r_->m_pausing = 0;
+  r_->m_fDuration = 0.0;
+  r_->m_bSendCounter = 1;
+
+  if (usesTls_) {
+    tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
+    if (!s.ok()) return s;
+    SSL* ssl = nullptr;
+    s = TlsHandshake(tlsContext_, fd, params.host, params.tls, &ssl, &tlsInfo_);
+    if (!s.ok()) return s;
+    // librtmp does its I/O through sb_ssl from here on and frees it in RTMP_Close; the
+    // flag is cleared so RTMP_Connect1 does not start a second, unverified handshake.
+    r_->m_sb.sb_ssl = ssl;
+    r_->Link.protocol &= ~RTMP_FEATURE_SSL;
+  }
+  if (!RTMP_Connect1(r_, nullptr)) {
+    if (r_->m_sb.sb_timedout) {
+      return Status::Error(code::kTimeout,
+                           "the server did not complete the RTMP handshake within " +
+                               std::to_string(params.timeoutMs) + " ms");
+    }
+    return Status::Error(code::kHandshake,
+                         "RTMP handshake failed: the server closed the connection or answered "
+                         "with an invalid handshake");
+  }
+  return SendChunkSize(params.chunkSize);
+}
+
+// Set Chunk Size right after connect, as OBS does: 128-byte chunks cost a header (and over
+// TLS a record) per 128 bytes of media.
+Status Session::SendChunkSize(int size) {
+  if (size <= r_->m_outChunkSize) return Status::Ok();
+  char buf[RTMP_MAX_HEADER_SIZE + 4];
+  RTMPPacket packet = {};
+  packet.m_nChannel = 0x02;  // protocol control
+  packet.m_headerType = RTMP_PACKET_SIZE_LARGE;
+  packet.m_packetType = RTMP_PACKET_TYPE_CHUNK_SIZE;
+  packet.m_nBodySize = 4;
+  packet.m_body = buf + RTMP_MAX_HEADER_SIZE;
+  const uint32_t value = static_cast<uint32_t>(size) & 0x7fffffff;
+  for (int i = 0; i < 4; ++i) packet.m_body[i] = static_cast<char>(value >> (24 - 8 * i));
+  errno = 0;
+  if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("sending Set Chunk Size");
+  r_->m_outChunkSize = size;
+  return Status::Ok();
+}
+
+// RTMP_ConnectStream, but watching every command reply so that a refusal comes back with
+// the server's own status code and description instead of a bare FALSE.
+Status Session::StartStream() {
+  RTMPPacket packet = {};
+  while (!r_->m_bPlaying && RTMP_IsConnected(r_) && refusalCode_.empty()) {
+    if (!RTMP_ReadPacket(r_, &packet)) break;
+    if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
+    const uint8_t type = packet.m_packetType;
+    if (type == RTMP_PACKET_TYPE_AUDIO || type == RTMP_PACKET_TYPE_VIDEO ||
+        type == RTMP_PACKET_TYPE_INFO) {
+      RTMPPacket_Free(&packet);  // media before play() started: not ours yet
+      continue;
+    }
+    NoteInvoke(packet);
+    RTMP_ClientPacket(r_, &packet);
+    RTMPPacket_Free(&packet);
+  }
+  RTMPPacket_Free(&packet);
+  if (r_->m_bPlaying && refusalCode_.empty()) return Status::Ok();
+  if (!refusalCode_.empty()) return ServerRefusal();
+  if (r_->m_sb.sb_timedout) {
+    return Status::Error(code::kTimeout,
+                         netConnected_ ? "the server did not start the stream in time"
+                                       : "the server did not answer the connect call in time");
+  }
+  if (!netConnected_) {
+    return Status::Error(code::kConnectRejected,
+                         "the server closed the connection during NetConnection.connect "
+                         "(unknown application, or the connection was refused)");
+  }
+  return Status::Error(code::kConnectionClosed,
+                       "the server closed the connection before the stream started");
+}
+
+void Session::NoteInvoke(const RTMPPacket& packet) {
+  const char* body = packet.m_body;
+  unsigned size = packet.m_nBodySize;
+  if (packet.m_packetType == RTMP_PACKET_TYPE_FLEX_MESSAGE && size > 0) {
+    ++body;  // AMF3 command messages start with a format byte
+    --size;
+  } else if (packet.m_packetType != RTMP_PACKET_TYPE_INVOKE) {
+    return;
+  }
+  AMFObject obj;
+  if (AMF_Decode(&obj, body, static_cast<int>(size), 0) < 0) return;
+  AVal method = {nullptr, 0};
+  AMFProp_GetString(AMF_GetProp(&obj, nullptr, 0), &method);
+  const double txn = AMFProp_GetNumber(AMF_GetProp(&obj, nullptr, 1));
+  if (Is(method, "_result") && txn == 1.0) netConnected_ = true;  // connect() is txn 1
+  if (Is(method, "onStatus") || Is(method, "_error")) {
+    AMFObject info;
+    AMFProp_GetObject(AMF_GetProp(&obj, nullptr, 3), &info);
+    AVal statusCode = {nullptr, 0}, level = {nullptr, 0}, description = {nullptr, 0};
+    AVal codeName = Named("code"), levelName = Named("level"), descName = Named("description");
+    AMFProp_GetString(AMF_GetProp(&info, &codeName, -1), &statusCode);
+    AMFProp_GetString(AMF_GetProp(&info, &levelName, -1), &level);
+    AMFProp_GetString(AMF_GetProp(&info, &descName, -1), &description);
+    if (Is(method, "_error") || Is(level, "error")) {
+      refusalCode_ = statusCode.av_len ? Str(statusCode) : Str(method);
+      refusalDescription_ = Str(description);
+    }
+  }
+  AMF_Reset(&obj);
+}
+
+Status Session::ServerRefusal() const {
+  const char* errorCode = code::kStatus;
+  if (refusalCode_ == "NetStream.Play.StreamNotFound") {
+    errorCode = code::kStreamNotFound;
+  } else if (refusalCode_.rfind("NetStream.Publish.", 0) == 0) {
+    errorCode = code::kPublishRejected;
+  } else if (refusalCode_.rfind("NetConnection.Connect.", 0) == 0 || !netConnected_) {
+    errorCode = code::kConnectRejected;
+  }
+  std::string message = "the server refused: " + refusalCode_;
+  if (!refusalDescription_.empty()) message += " (" + refusalDescription_ + ")";
+  Status s = Status::Error(errorCode, message);
+  s.statusCode = refusalCode_;
+  s.statusDescription = refusalDescription_;
+  return s;
+}
+
+Status Session::IoFailure(const char* what) {
+  const int err = errno;
+  if (interrupted_) return Status::Error(code::kAborted, std::string(what) + " aborted");
+  if (!refusalCode_.empty()) return ServerRefusal();
+  Status s;
+  if (err == EAGAIN || err == EWOULDBLOCK || r_->m_sb.sb_timedout) {
+    s = Status::Error(code::kTimeout, std::string(what) + " timed out");
+  } else if (err == EPIPE || err == ECONNRESET || err == 0) {
+    s = Status::Error(code::kConnectionClosed, std::string(what) + " failed: connection closed");
+  } else {
+    s = Status::Error(code::kIo, std::string(what) + " failed: " + std::strerror(err));
+  }
+  s.sysErrno = err;
+  return s;
+}
+
+Status Session::Write(const OutgoingBatch& batch) {
+  if (r_ == nullptr || !RTMP_IsConnected(r_)) {
+    return Status::Error(code::kConnectionClosed, "the connection is closed");
+  }
+  for (const OutgoingBatch::Message& m : batch.messages()) {
+    const int lane = m.type == RTMP_PACKET_TYPE_VIDEO ? 1 : 0;
+    RTMPPacket packet = {};
+    packet.m_nChannel = lane ? kVideoChannel : kAudioDataChannel;
+    // A full header whenever the delta form cannot express the timestamp.
+    packet.m_headerType = lastTimestamp_[lane] < 0 || m.timestamp < lastTimestamp_[lane]
+                              ? RTMP_PACKET_SIZE_LARGE
+                              : RTMP_PACKET_SIZE_MEDIUM;
+    packet.m_packetType = m.type;
+    packet.m_nTimeStamp = m.timestamp;
+    packet.m_nInfoField2 = r_->m_stream_id;
+    packet.m_nBodySize = m.size;
+    packet.m_body = m.body;
+    errno = 0;
+    if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("write");
+    lastTimestamp_[lane] = m.timestamp;
+    stats_.bytesOut += m.size;
+    ++stats_.messagesOut;
+  }
+  return PollServer();
+}
+
+bool Session::DataPending() {
+  if (r_->m_sb.sb_size > 0) return true;
+  if (r_->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r_->m_sb.sb_ssl)) > 0) {
+    return true;
+  }
+  pollfd p = {r_->m_sb.sb_socket, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
+// A publisher must still answer pings and notice a server that refuses mid-stream.
+Status Session::PollServer() {
+  RTMPPacket packet = {};
+  while (RTMP_IsConnected(r_) && DataPending()) {
+    if (!RTMP_ReadPacket(r_, &packet)) break;
+    if (!RTMPPacket_IsReady(&packet)) continue;
+    NoteInvoke(packet);
+    RTMP_ClientPacket(r_, &packet);
+    RTMPPacket_Free(&packet);
+  }
+  RTMPPacket_Free(&packet);
+  if (!refusalCode_.empty()) return ServerRefusal();
+  if (!RTMP_IsConnected(r_)) {
+    return Status::Error(code::kConnectionClosed, "the server closed the connection");
+  }
+  return Status::Ok();
+}
+
+Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
+  if (r_ == nullptr || !RTMP_IsConnected(r_)) {
+    out->ended = true;
+    return Status::Ok();
+  }
+  RTMPPacket packet = {};
+  // The first message may wait (bounded by the socket timeout); after it, only what has
+  // already arrived is taken, up to the budget.
+  while (out->data.size() < budgetBytes && (out->meta.empty() || DataPending())) {
+    errno = 0;
+    if (!RTMP_ReadPacket(r_, &packet)) {
+      RTMPPacket_Free(&packet);
+      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_) && !interrupted_) {
+        if (!out->meta.empty()) return Status::Ok();
+        return IoFailure("read");
+      }
+      if (interrupted_ && out->meta.empty()) return IoFailure("read");
+      out->ended = true;
+      return refusalCode_.empty() ? Status::Ok() : ServerRefusal();
+    }
+    if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
+    NoteInvoke(packet);
+    const bool streamEof = IsStreamEof(packet);
+    const int kind = RTMP_ClientPacket(r_, &packet);
+    if (kind == 1) {
+      const size_t offset = out->data.size();
+      out->data.insert(out->data.end(), packet.m_body, packet.m_body + packet.m_nBodySize);
+      out->meta.insert(out->meta.end(), {packet.m_packetType, packet.m_nTimeStamp,
+                                         static_cast<uint32_t>(offset), packet.m_nBodySize});
+      stats_.bytesIn += packet.m_nBodySize;
+      ++stats_.messagesIn;
+    }
+    RTMPPacket_Free(&packet);
+    // Play.Complete / Stop / UnpublishNotify (librtmp closes), or StreamEOF: nginx-rtmp
+    // keeps a live subscriber waiting after the publisher left and only says StreamEOF.
+    if (kind == 2 || streamEof || !RTMP_IsConnected(r_)) {
+      out->ended = true;
+      break;
+    }
+  }
+  return Status::Ok();
+}
+
+void Session::Close() {
+  if (r_ != nullptr && RTMP_IsConnected(r_)) RTMP_Close(r_);
+}
+
+}  // namespace librtmp_node

@@ -1,0 +1,132 @@
+// One librtmp connection, driven entirely on its connection thread: connect (our own TCP
+// and TLS, then librtmp's handshake and NetConnection/NetStream set-up), write FLV
+// messages, read media messages, close. No N-API here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "error.h"
+#include "tls_client.h"
+#include "tls_options.h"
+
+struct RTMP;
+struct RTMPPacket;
+
+namespace librtmp_node {
+
+struct OpenParams {
+  std::string url;   // for RTMP_SetupURL; lib/ rewrites IPv6 literals it cannot parse
+  std::string host;  // where to connect (no brackets) and the name TLS checks
+  int port = 0;      // 0: the scheme's default, as librtmp chose it
+  bool publish = false;
+  int timeoutMs = 10000;
+  int chunkSize = 4096;  // outgoing; librtmp alone never leaves 128
+  std::vector<std::pair<std::string, std::string>> rtmpOptions;  // RTMP_SetOpt names
+  TlsOptions tls;
+  EngineOptions engine;
+};
+
+// FLV messages copied once from JavaScript into native memory, each body with librtmp's
+// header headroom in front of it (RTMP_SendPacket writes chunk headers there).
+class OutgoingBatch {
+ public:
+  struct Message {
+    uint8_t type;
+    uint32_t timestamp;
+    uint32_t size;
+    char* body;
+  };
+  // Reserves room for `count` messages totalling `bodyBytes`.
+  OutgoingBatch(size_t count, size_t bodyBytes);
+  // Copies one body; returns false when the reserved room is exceeded.
+  bool Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size);
+  const std::vector<Message>& messages() const { return messages_; }
+  size_t bodyBytes() const { return used_bodies_; }
+
+ private:
+  std::unique_ptr<char[]> storage_;
+  size_t capacity_;
+  size_t used_ = 0;
+  size_t used_bodies_ = 0;
+  std::vector<Message> messages_;
+};
+
+// Media messages read in one go: bodies back to back in `data`, and per message
+// (type, timestamp, offset, size) in `meta`.
+struct IncomingBatch {
+  std::vector<char> data;
+  std::vector<uint32_t> meta;
+  bool ended = false;  // the server ended the stream or closed the connection
+};
+
+struct SessionStats {
+  std::atomic<uint64_t> bytesOut{0};
+  std::atomic<uint64_t> bytesIn{0};
+  std::atomic<uint64_t> messagesOut{0};
+  std::atomic<uint64_t> messagesIn{0};
+};
+
+class Session {
+ public:
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Status Open(const OpenParams& params);
+  Status Write(const OutgoingBatch& batch);
+  Status Read(size_t budgetBytes, IncomingBatch* out);
+  // Graceful: FCUnpublish/deleteStream, then the socket. Idempotent.
+  void Close();
+  // Close() and free every resource (RTMP object, fds); stats and TLS info stay readable.
+  // Idempotent; the connection thread calls it when it ends, not when JS lets go.
+  void Teardown();
+
+  // Any thread. `hard`: abandon the connection (both directions); otherwise only stop
+  // reading, so a blocked read returns and the close can still say goodbye.
+  void Interrupt(bool hard);
+
+  const TlsInfo& tlsInfo() const { return tlsInfo_; }
+  bool usesTls() const { return usesTls_; }
+  const SessionStats& stats() const { return stats_; }
+
+ private:
+  Status SetUp(const OpenParams& params);
+  Status Connect(const OpenParams& params);
+  Status StartStream();
+  Status SendChunkSize(int size);
+  Status PollServer();
+  Status IoFailure(const char* what);
+  bool DataPending();
+  void NoteInvoke(const RTMPPacket& packet);
+  Status ServerRefusal() const;
+
+  RTMP* r_ = nullptr;
+  std::string url_;                        // librtmp keeps pointers into it
+  std::deque<std::string> optionStorage_;  // and into these
+  std::string hostHeader_;
+  int wakeFd_ = -1;  // eventfd: interrupts the connect wait
+
+  std::mutex interruptLock_;
+  int interruptFd_ = -1;  // dup of the socket, kept until destruction
+  std::atomic<bool> interrupted_{false};
+
+  bool netConnected_ = false;  // the connect call was answered with _result
+  std::string refusalCode_;    // an error status the server sent
+  std::string refusalDescription_;
+  int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
+
+  bool usesTls_ = false;
+  TlsInfo tlsInfo_;
+  SslCtxPtr tlsContext_;
+  SessionStats stats_;
+};
+
+}  // namespace librtmp_node

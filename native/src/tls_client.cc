@@ -1,0 +1,129 @@
+#include "tls_client.h"
+
+#include <arpa/inet.h>
+#include <openssl/engine.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine.h"
+#include "openssl_init.h"
+
+namespace librtmp_node {
+namespace {
+
+std::string NameLine(X509_NAME* name) {
+  if (name == nullptr) return "";
+  BIO* bio = BIO_new(BIO_s_mem());
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+std::string Fingerprint256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    if (i) out += ':';
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+void Describe(SSL* ssl, TlsInfo* info) {
+  info->protocol = SSL_get_version(ssl);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+  if (cipher != nullptr) {
+    info->cipher = SSL_CIPHER_get_name(cipher);
+    const char* std = SSL_CIPHER_standard_name(cipher);
+    info->cipherStandardName = std != nullptr ? std : "";
+    info->engineServed = EngineServesCipher(SSL_CIPHER_get_cipher_nid(cipher));
+  }
+  EngineReport engine = CurrentEngine();
+  info->engineId = engine.id;
+  if (X509* peer = SSL_get_peer_certificate(ssl)) {
+    info->peerSubject = NameLine(X509_get_subject_name(peer));
+    info->peerIssuer = NameLine(X509_get_issuer_name(peer));
+    info->peerFingerprint256 = Fingerprint256(peer);
+    X509_free(peer);
+  }
+  long verify = SSL_get_verify_result(ssl);
+  info->authorized = verify == X509_V_OK;
+  if (!info->authorized) info->authorizationError = X509_verify_cert_error_string(verify);
+}
+
+// Names the failure: a verification error when OpenSSL has one, else the TLS alert or
+// the library's reason, else the socket error (a timeout is its own code).
+Status HandshakeFailure(SSL* ssl, int rc, bool rejectUnauthorized) {
+  const int sysErr = errno;
+  long verify = SSL_get_verify_result(ssl);
+  std::string reasons = TakeOpenSslErrors();
+  Status s;
+  if (rejectUnauthorized && verify != X509_V_OK) {
+    s = Status::Error(code::kTlsCertVerify, std::string("TLS certificate verification failed: ") +
+                                                X509_verify_cert_error_string(verify));
+    s.verifyResult = verify;
+  } else if (!reasons.empty()) {
+    s = Status::Error(code::kTlsHandshake, "TLS handshake failed: " + reasons);
+  } else if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL &&
+             (sysErr == EAGAIN || sysErr == EWOULDBLOCK)) {
+    s = Status::Error(code::kTimeout, "TLS handshake timed out");
+    s.sysErrno = sysErr;
+  } else {
+    s = Status::Error(code::kTlsHandshake,
+                      std::string("TLS handshake failed: ") +
+                          (sysErr != 0 ? std::strerror(sysErr) : "connection closed by peer"));
+    s.sysErrno = sysErr;
+  }
+  return s;
+}
+
+}  // namespace
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const TlsOptions& tls,
+                    SSL** out, TlsInfo* info) {
+  ERR_clear_error();
+  SSL* ssl = SSL_new(ctx.get());
+  if (ssl == nullptr) {
+    return Status::Error(code::kTlsHandshake, "SSL_new failed: " + TakeOpenSslErrors());
+  }
+  SSL_set_fd(ssl, fd);
+  const std::string name = tls.servername.empty() ? host : tls.servername;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (IsIpLiteral(name)) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());  // SNI must not carry IP literals
+  } else {
+    SSL_set_tlsext_host_name(ssl, name.c_str());
+    info->servername = name;
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+  }
+  errno = 0;
+  int rc = SSL_connect(ssl);
+  if (rc != 1) {
+    Status s = HandshakeFailure(ssl, rc, tls.rejectUnauthorized);
+    SSL_free(ssl);
+    ERR_clear_error();
+    return s;
+  }
+  Describe(ssl, info);
+  ERR_clear_error();
+  *out = ssl;
+  return Status::Ok();
+}
+
+}  // namespace librtmp_node
