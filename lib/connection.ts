@@ -1,0 +1,352 @@
+// An open RTMP connection: publishing (write tags or raw FLV) or playing (read tags). Each
+// connection owns a native thread; every method here only queues work for it and returns
+// a promise, so the event loop never waits on the network.
+import { EventEmitter } from 'node:events';
+import { abortError, captureCallSite, ErrorCodes, fromNative, invalidArg, RtmpError, type Redactor } from './errors';
+import {
+  AGGREGATE_MESSAGE_TYPE,
+  FlvParser,
+  MAX_TAG_DATA_SIZE,
+  splitAggregate,
+  TAG_TYPE_IDS,
+  tagTypeFromId,
+  type FlvTag,
+} from './flv';
+import { binding, type NativeConnection, type NativeFailure, type NativeStats, type NativeTlsInfo } from './native';
+import { openParams, validateOptions, type RtmpOptions } from './options';
+import { makeRedactor } from './redact';
+import { flvReadable, flvWritable, type StreamOptions } from './streams';
+import { BitrateMeter } from './bitrate';
+import { parseRtmpUrl } from './url';
+
+export type ConnectionMode = 'publish' | 'play';
+
+export type TlsInfo = NativeTlsInfo;
+export interface ConnectionStats extends NativeStats {
+  /** Bytes handed to write*() that librtmp has not written yet. */
+  queuedBytes: number;
+  /** Media bytes per second in and out over the last few seconds, as kbit/s. */
+  bitrateInKbps: number;
+  bitrateOutKbps: number;
+  /** How long connecting took (TCP, TLS, handshake, publish/play), ms. */
+  connectTimeMs: number;
+  /** Time since the connection was established, ms. */
+  uptimeMs: number;
+}
+
+export interface OperationOptions {
+  /** Aborting cancels the operation; RTMP cannot take back half a message, so it destroys
+   * the connection and the operation fails with AbortError (ERR_ABORTED). */
+  signal?: AbortSignal;
+}
+
+/** How much one native read may gather before handing it to JS. */
+const READ_BUDGET_BYTES = 256 * 1024;
+
+export class RtmpConnection extends EventEmitter {
+  /** The URL with the stream key and query tokens masked. */
+  readonly url: string;
+  readonly mode: ConnectionMode;
+  readonly #native: NativeConnection;
+  readonly #redact: Redactor;
+  readonly #parser = new FlvParser();
+  #closePromise: Promise<void> | undefined;
+  #ended = false;
+  #readPending = false;
+  #failure: RtmpError | undefined;
+  #queuedBytes = 0;
+  #connectTimeMs = 0;
+  readonly #openedAt = performance.now();
+  readonly #meterIn = new BitrateMeter();
+  readonly #meterOut = new BitrateMeter();
+
+  private constructor(native: NativeConnection, url: string, mode: ConnectionMode, redact: Redactor) {
+    super();
+    this.#native = native;
+    this.url = url;
+    this.mode = mode;
+    this.#redact = redact;
+  }
+
+  /** Connects and starts publishing or playing. Prefer publish(), read() and connect(). */
+  static async open(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): Promise<RtmpConnection> {
+    const callSite = captureCallSite();
+    const url = parseRtmpUrl(urlInput);
+    const opts = validateOptions(options);
+    const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
+    const params = openParams(url, opts, mode === 'publish');
+    const signal = opts.signal;
+    if (signal?.aborted) throw abortError(signal.reason);
+
+    const native = new binding.Connection();
+    const connection = new RtmpConnection(native, url.redacted, mode, redact);
+    const started = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        native.interrupt(true);
+        native.close(() => undefined);
+        reject(abortError(signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      native.open(params, (failure) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        if (failure) {
+          // Rejects once the connection thread is gone: nothing is left behind.
+          native.close(() => reject(fromNative(failure, redact, callSite)));
+        } else {
+          resolve();
+        }
+      });
+    });
+    connection.#connectTimeMs = performance.now() - started;
+    if (signal) {
+      const onAbort = (): void => void connection.destroy(abortError(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      connection.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return connection;
+  }
+
+  get closed(): boolean {
+    return this.#closePromise !== undefined;
+  }
+
+  /** TLS parameters of an rtmps/rtmpts connection (null for plain RTMP). */
+  tlsInfo(): TlsInfo | null {
+    return this.#native.tlsInfo();
+  }
+
+  /** Cheap enough to poll every 100 ms: counters are atomics on the native side. */
+  stats(): ConnectionStats {
+    const now = performance.now();
+    const native = this.#native.stats();
+    return {
+      ...native,
+      queuedBytes: this.#queuedBytes,
+      bitrateInKbps: this.#meterIn.kbps(native.bytesIn, now),
+      bitrateOutKbps: this.#meterOut.kbps(native.bytesOut, now),
+      connectTimeMs: this.#connectTimeMs,
+      uptimeMs: now - this.#openedAt - this.#connectTimeMs,
+    };
+  }
+
+  /** FLV bytes (file header first) of what this connection plays, for pipeline(). */
+  readable(options?: StreamOptions): import('node:stream').Readable {
+    return flvReadable(this, options);
+  }
+
+  /** A writable for FLV bytes that publishes them, with backpressure from the socket. */
+  writable(options?: StreamOptions): import('node:stream').Writable {
+    return flvWritable(this, options);
+  }
+
+  /** Lets the process exit while this connection is open (like socket.unref()). */
+  unref(): this {
+    this.#native.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#native.ref();
+    return this;
+  }
+
+  // --- Publishing ------------------------------------------------------------------------------
+
+  /** Sends one tag; resolves when librtmp has written it to the socket. */
+  writeTag(tag: FlvTag, options?: OperationOptions): Promise<void> {
+    return this.writeTags([tag], options);
+  }
+
+  /** Sends tags in order, as one unit of native work. */
+  writeTags(tags: readonly FlvTag[], options?: OperationOptions): Promise<void> {
+    const callSite = captureCallSite();
+    try {
+      this.#checkWritable();
+      if (!Array.isArray(tags as unknown)) throw invalidArg('writeTags() takes an array of tags');
+      const bodies: Buffer[] = [];
+      const meta = new Uint32Array(tags.length * 2);
+      let bytes = 0;
+      tags.forEach((tag, i) => {
+        checkTag(tag, i);
+        bodies.push(tag.data);
+        bytes += tag.data.length;
+        meta[i * 2] = TAG_TYPE_IDS[tag.type];
+        meta[i * 2 + 1] = tag.timestamp;
+      });
+      if (bodies.length === 0) return Promise.resolve();
+      this.#queuedBytes += bytes;
+      const done = this.#submit(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
+      return done.finally(() => {
+        this.#queuedBytes -= bytes;
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends raw FLV bytes (with or without the 13-byte file header), in any slicing: whole
+   * tags are sent, a partial tag waits for the rest.
+   */
+  write(flv: Buffer | Uint8Array, options?: OperationOptions): Promise<void> {
+    try {
+      if (!(flv instanceof Uint8Array)) throw invalidArg('write() takes a Buffer or Uint8Array of FLV bytes');
+      this.#checkWritable();
+      const chunk = Buffer.isBuffer(flv) ? flv : Buffer.from(flv.buffer, flv.byteOffset, flv.byteLength);
+      return this.writeTags(this.#parser.push(chunk), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.mode !== 'publish') throw new RtmpError(ErrorCodes.INVALID_ARG, 'This connection plays; it cannot write');
+    this.#checkOpen();
+  }
+
+  #checkOpen(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#closePromise) throw new RtmpError(ErrorCodes.CLOSED, 'The connection is closed');
+  }
+
+  // --- Playing ---------------------------------------------------------------------------------
+
+  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
+    const callSite = captureCallSite();
+    if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#ended) return Promise.resolve(null);
+    try {
+      this.#checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#readPending) return Promise.reject(invalidArg('A read is already pending on this connection'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    this.#readPending = true;
+    const onAbort = (): void => void this.destroy(abortError(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise<FlvTag[] | null>((resolve, reject) => {
+      this.#native.read(READ_BUDGET_BYTES, (failure, data, meta, ended) => {
+        this.#readPending = false;
+        signal?.removeEventListener('abort', onAbort);
+        if (failure) {
+          reject(this.#fail(failure, callSite));
+          return;
+        }
+        if (this.#failure) {
+          reject(this.#failure);
+          return;
+        }
+        const tags = toTags(data, meta);
+        if (ended) this.#ended = true;
+        resolve(tags.length === 0 && ended ? null : tags);
+      });
+    });
+  }
+
+  /** Every tag until the stream ends; ending the loop early does not close the connection. */
+  async *tags(): AsyncGenerator<FlvTag, void, undefined> {
+    for (;;) {
+      const batch = await this.readTags();
+      if (batch === null) return;
+      yield* batch;
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<FlvTag, void, undefined> {
+    return this.tags();
+  }
+
+  // --- Closing ---------------------------------------------------------------------------------
+
+  /**
+   * Closes gracefully after the work already queued (unpublish, delete the stream, close
+   * the socket). A pending read ends. Idempotent; resolves when the native thread is done.
+   */
+  close(): Promise<void> {
+    if (!this.#closePromise) {
+      if (this.#readPending) this.#native.interrupt(false);
+      this.#closePromise = new Promise<void>((resolve) => {
+        this.#native.close(() => {
+          this.emit('close');
+          resolve();
+        });
+      });
+    }
+    return this.#closePromise;
+  }
+
+  /** Abandons the connection now: pending work fails with `error` (default ERR_CLOSED). */
+  destroy(error?: RtmpError): Promise<void> {
+    if (!this.#failure) this.#failure = error ?? new RtmpError(ErrorCodes.CLOSED, 'The connection was destroyed');
+    this.#native.interrupt(true);
+    return this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #submit(
+    callSite: { stack?: string },
+    signal: AbortSignal | undefined,
+    start: (cb: (failure: NativeFailure | null) => void) => void,
+  ): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    const onAbort = (): void => void this.destroy(abortError(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise<void>((resolve, reject) => {
+      start((failure) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (failure) reject(this.#fail(failure, callSite));
+        else if (this.#failure) reject(this.#failure);
+        else resolve();
+      });
+    });
+  }
+
+  // A destroyed connection reports why it was destroyed, not the I/O error that followed.
+  #fail(failure: NativeFailure, callSite: { stack?: string }): RtmpError {
+    if (this.#failure) return this.#failure;
+    const error = fromNative(failure, this.#redact, callSite);
+    if (error.code !== ErrorCodes.CLOSED && error.code !== ErrorCodes.ABORTED && this.listenerCount('error') > 0) {
+      this.emit('error', error);
+    }
+    return error;
+  }
+}
+
+function checkTag(tag: FlvTag, index: number): void {
+  if (typeof tag !== 'object' || tag === null) throw invalidArg(`tags[${index}] must be an object`);
+  if (!(tag.type in TAG_TYPE_IDS)) throw invalidArg(`tags[${index}].type must be 'audio', 'video' or 'script'`);
+  if (!Number.isInteger(tag.timestamp) || tag.timestamp < 0 || tag.timestamp > 0xffffffff) {
+    throw invalidArg(`tags[${index}].timestamp must be an integer from 0 to 2^32-1 (ms)`);
+  }
+  if (!Buffer.isBuffer(tag.data)) throw invalidArg(`tags[${index}].data must be a Buffer`);
+  if (tag.data.length > MAX_TAG_DATA_SIZE) {
+    throw new RtmpError(ErrorCodes.MESSAGE_TOO_LARGE, `tags[${index}] is ${tag.data.length} bytes; RTMP messages hold at most ${MAX_TAG_DATA_SIZE}`);
+  }
+}
+
+function toTags(data: Buffer, meta: Uint32Array): FlvTag[] {
+  const tags: FlvTag[] = [];
+  for (let i = 0; i + 3 < meta.length; i += 4) {
+    const [typeId, timestamp, offset, size] = [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
+    const body = data.subarray(offset, offset + size);
+    if (typeId === AGGREGATE_MESSAGE_TYPE) {
+      tags.push(...splitAggregate(body, timestamp));
+      continue;
+    }
+    const type = tagTypeFromId(typeId);
+    if (type !== undefined) tags.push({ type, timestamp, data: body });
+  }
+  return tags;
+}

@@ -1,0 +1,97 @@
+// Errors with stable codes. Native failures are re-created here with the stack of the JS
+// call that started the work, and every message passes through the redactor of its
+// connection so that the stream key never leaves the library.
+import type { NativeFailure } from './native';
+
+export const ErrorCodes = {
+  INVALID_ARG: 'ERR_INVALID_ARG',
+  INVALID_URL: 'ERR_INVALID_URL',
+  DNS_LOOKUP: 'ERR_DNS_LOOKUP',
+  CONNECT_REFUSED: 'ERR_CONNECT_REFUSED',
+  CONNECT_TIMEOUT: 'ERR_CONNECT_TIMEOUT',
+  CONNECT_FAILED: 'ERR_CONNECT_FAILED',
+  RTMP_HANDSHAKE: 'ERR_RTMP_HANDSHAKE',
+  RTMP_CONNECT_REJECTED: 'ERR_RTMP_CONNECT_REJECTED',
+  RTMP_STREAM_NOT_FOUND: 'ERR_RTMP_STREAM_NOT_FOUND',
+  RTMP_PUBLISH_REJECTED: 'ERR_RTMP_PUBLISH_REJECTED',
+  RTMP_STATUS: 'ERR_RTMP_STATUS',
+  TIMEOUT: 'ERR_TIMEOUT',
+  CONNECTION_CLOSED: 'ERR_CONNECTION_CLOSED',
+  IO: 'ERR_IO',
+  CLOSED: 'ERR_CLOSED',
+  ABORTED: 'ERR_ABORTED',
+  MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
+  FLV_PARSE: 'ERR_FLV_PARSE',
+  TLS_HANDSHAKE: 'ERR_TLS_HANDSHAKE',
+  TLS_CERT_VERIFY: 'ERR_TLS_CERT_VERIFY',
+  TLS_INVALID_CIPHERS: 'ERR_TLS_INVALID_CIPHERS',
+  TLS_CONFIG: 'ERR_TLS_CONFIG',
+  ENGINE_UNAVAILABLE: 'ERR_ENGINE_UNAVAILABLE',
+  ENGINE_CONFLICT: 'ERR_ENGINE_CONFLICT',
+  INTERNAL: 'ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface RtmpErrorDetails {
+  /** What the server said, for NetConnection/NetStream refusals. */
+  statusCode?: string;
+  statusDescription?: string;
+  errno?: number;
+  cause?: unknown;
+}
+
+export class RtmpError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode?: string;
+  readonly statusDescription?: string;
+  readonly errno?: number;
+
+  constructor(code: ErrorCode, message: string, details: RtmpErrorDetails = {}) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = code === ErrorCodes.ABORTED ? 'AbortError' : 'RtmpError';
+    this.code = code;
+    if (details.statusCode !== undefined) this.statusCode = details.statusCode;
+    if (details.statusDescription !== undefined) this.statusDescription = details.statusDescription;
+    if (details.errno !== undefined) this.errno = details.errno;
+  }
+}
+
+/** Replaces secrets (stream keys, query tokens) in text; identity when there are none. */
+export type Redactor = (text: string) => string;
+
+export const noRedaction: Redactor = (text) => text;
+
+const knownCodes = new Set<string>(Object.values(ErrorCodes));
+
+/**
+ * A stack holder taken when the caller starts native work (like sharp does): the error
+ * made later from the native failure gets this stack instead of an empty async one.
+ */
+export function captureCallSite(): { stack?: string } {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, captureCallSite);
+  return holder;
+}
+
+export function fromNative(failure: NativeFailure, redact: Redactor, callSite?: { stack?: string }): RtmpError {
+  const code = (knownCodes.has(failure.code) ? failure.code : ErrorCodes.INTERNAL) as ErrorCode;
+  const error = new RtmpError(code, redact(failure.message), {
+    statusCode: failure.statusCode,
+    statusDescription: failure.statusDescription !== undefined ? redact(failure.statusDescription) : undefined,
+    errno: failure.errno,
+  });
+  if (callSite?.stack) {
+    const header = `${error.name}: ${error.message}`;
+    error.stack = header + callSite.stack.slice(callSite.stack.indexOf('\n'));
+  }
+  return error;
+}
+
+export function invalidArg(message: string): RtmpError {
+  return new RtmpError(ErrorCodes.INVALID_ARG, message);
+}
+
+export function abortError(reason?: unknown): RtmpError {
+  return new RtmpError(ErrorCodes.ABORTED, 'The operation was aborted', { cause: reason });
+}

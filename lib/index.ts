@@ -1,0 +1,47 @@
+// node-librtmp: RTMP, RTMPS and RTMPE for Node.js on librtmp and a static OpenSSL 1.1.1.
+import { RtmpConnection, type ConnectionMode } from './connection';
+import type { FlvTag } from './flv';
+import { binding, type NativeEngineReport, type NativeVersions } from './native';
+import type { RtmpOptions } from './options';
+
+export { RtmpConnection, type ConnectionMode, type ConnectionStats, type TlsInfo } from './connection';
+export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
+export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
+export type { RtmpOptions } from './options';
+export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';
+
+export interface ConnectOptions extends RtmpOptions {
+  /** 'play' (default) or 'publish'. */
+  mode?: ConnectionMode;
+}
+
+/** Opens a connection for playing (default) or publishing. */
+export function connect(url: string | URL, options: ConnectOptions = {}): Promise<RtmpConnection> {
+  const { mode = 'play', ...rest } = options ?? {};
+  return RtmpConnection.open(url, rest, mode);
+}
+
+/** Connects and starts publishing; write tags or FLV bytes to the result. */
+export function publish(url: string | URL, options?: RtmpOptions): Promise<RtmpConnection> {
+  return RtmpConnection.open(url, options, 'publish');
+}
+
+/** Plays a stream: its FLV tags, until the stream ends. Leaving the loop closes the connection. */
+export async function* read(url: string | URL, options?: RtmpOptions): AsyncGenerator<FlvTag, void, undefined> {
+  const connection = await RtmpConnection.open(url, options, 'play');
+  try {
+    yield* connection.tags();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Versions of what is compiled into the addon (not of Node's own OpenSSL). */
+export function versions(): NativeVersions {
+  return binding.versions();
+}
+
+/** The crypto engine decision in force in this process (taken at the first TLS connection). */
+export function engineInfo(): NativeEngineReport {
+  return binding.engine();
+}

@@ -1,0 +1,128 @@
+// The addon's surface, as native/src/addon.cc and connection.cc define it. Everything here
+// is thin: arguments are validated in lib/ before they reach it.
+import path from 'node:path';
+
+/** A failure as the addon reports it (plain data; lib/errors.ts turns it into RtmpError). */
+export interface NativeFailure {
+  code: string;
+  message: string;
+  statusCode?: string;
+  statusDescription?: string;
+  errno?: number;
+  verifyResult?: number;
+}
+
+export type NativeCallback<T extends unknown[] = []> = (error: NativeFailure | null, ...results: T) => void;
+
+export interface NativeTlsOptions {
+  /** Trust anchors as PEM; never empty when rejectUnauthorized is true. */
+  ca: string[];
+  rejectUnauthorized: boolean;
+  servername?: string;
+  /** OpenSSL protocol constants (0x0303 = TLS 1.2, 0x0304 = TLS 1.3); 0 = library default. */
+  minVersion: number;
+  maxVersion: number;
+  ciphers?: string;
+  ciphersuites?: string;
+}
+
+export interface NativeEngineOptions {
+  mode: 'auto' | 'off' | 'id' | 'path';
+  id?: string;
+  path?: string;
+  required?: boolean;
+  ciphers?: boolean;
+  digests?: boolean;
+  ctrl?: Array<[string, string]>;
+}
+
+export interface NativeOpenParams {
+  /** The URL handed to librtmp's RTMP_SetupURL (IPv6 literals replaced: it cannot parse them). */
+  url: string;
+  /** Where to connect, without brackets; also the name TLS verifies. */
+  host: string;
+  port: number;
+  publish: boolean;
+  timeoutMs: number;
+  /** Outgoing chunk size (Set Chunk Size after connect). */
+  chunkSize: number;
+  /** librtmp RTMP_SetOpt names and values (app, playpath, tcUrl, live, conn, ...). */
+  rtmpOptions: Array<[string, string]>;
+  tls?: NativeTlsOptions;
+  engine?: NativeEngineOptions;
+}
+
+export interface NativeTlsInfo {
+  protocol: string;
+  cipher: string;
+  cipherStandardName: string;
+  servername: string;
+  peerSubject: string;
+  peerIssuer: string;
+  peerFingerprint256: string;
+  authorized: boolean;
+  authorizationError?: string;
+  engine: string | null;
+  engineServed: boolean;
+}
+
+export interface NativeEngineReport {
+  configured: boolean;
+  id: string | null;
+  name: string;
+  unavailableReason?: string;
+  ciphers: string[];
+  digests: string[];
+}
+
+export interface NativeStats {
+  bytesOut: number;
+  bytesIn: number;
+  messagesOut: number;
+  messagesIn: number;
+}
+
+/** One librtmp connection; every method that blocks runs on the connection's own thread. */
+export interface NativeConnection {
+  /** Connects (TCP, TLS, RTMP handshake, connect, publish or play). Once per object. */
+  open(params: NativeOpenParams, callback: NativeCallback): void;
+  /** Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. Copies the bodies. */
+  write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback): void;
+  /**
+   * Reads media messages: waits for the first, then takes what has arrived up to `budget`
+   * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.
+   */
+  read(budget: number, callback: NativeCallback<[Buffer, Uint32Array, boolean]>): void;
+  /** Graceful close after all submitted work; the connection thread ends. Idempotent. */
+  close(callback: NativeCallback): void;
+  /** Unblocks the connection thread now: hard = abandon, else stop reading only. */
+  interrupt(hard: boolean): void;
+  tlsInfo(): NativeTlsInfo | null;
+  stats(): NativeStats;
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeVersions {
+  librtmp: string;
+  openssl: string;
+  opensslNumber: number;
+  opensslDir: string;
+}
+
+export interface NativeBinding {
+  Connection: new () => NativeConnection;
+  versions(): NativeVersions;
+  /** The engine decision in force in this process. */
+  engine(): NativeEngineReport;
+  /** Loads an engine to describe it, without making it the default. */
+  probeEngine(options: NativeEngineOptions): { report: NativeEngineReport; error: NativeFailure | null };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+
+/** The package root: dist/lib/ after compilation, lib/ when run from source. */
+const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+
+export const binding: NativeBinding = load(packageRoot);

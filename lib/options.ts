@@ -1,0 +1,113 @@
+// Connection options: validated here, with coded errors, before any native call; then
+// turned into the addon's open() parameters.
+import { invalidArg } from './errors';
+import type { NativeOpenParams } from './native';
+import { nativeEngineOptions, nativeTlsOptions, type EngineOption, type TlsOptions } from './tls';
+import { hasControlCharacters, usesTls, type ParsedRtmpUrl } from './url';
+
+export interface RtmpOptions {
+  /** Milliseconds for connecting (TCP, TLS, RTMP handshake, connect/publish/play) and for each
+   * blocking read or write afterwards. Default 10000. */
+  timeout?: number;
+  /** Outgoing RTMP chunk size, sent as Set Chunk Size after connect. Default 4096 (as OBS);
+   * 128 keeps librtmp's own behaviour. */
+  chunkSize?: number;
+  /** Overrides of what the URL implies. */
+  app?: string;
+  playpath?: string;
+  tcUrl?: string;
+  swfUrl?: string;
+  pageUrl?: string;
+  /** Default: librtmp's ("LNX 10,0,32,18"). */
+  flashVer?: string;
+  /** Extra AMF arguments for the connect call, in librtmp syntax: 'B:1', 'S:text', 'N:3.5', 'O:1' ... */
+  conn?: string[];
+  /** Playing: the stream is live (no seeking, no duration). */
+  live?: boolean;
+  /** Playing: buffer time sent to the server, ms. */
+  buffer?: number;
+  /** Playing: the stream name to subscribe to (FCSubscribe), for some CDNs. */
+  subscribe?: string;
+  /** Playing: start and stop positions, seconds. */
+  start?: number;
+  stop?: number;
+  /** TLS for rtmps:// and rtmpts:// URLs. */
+  tls?: TlsOptions;
+  /** The crypto engine (cryptodev offload); process-wide, see README. */
+  engine?: EngineOption;
+  /** Cancels connecting (and the returned connection's pending work). */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_CHUNK_SIZE = 4096;
+
+function checkString(options: RtmpOptions, key: keyof RtmpOptions): string | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || hasControlCharacters(value)) {
+    throw invalidArg(`options.${key} must be a non-empty string without control characters`);
+  }
+  return value;
+}
+
+function checkNumber(options: RtmpOptions, key: keyof RtmpOptions, min: number, max: number): number | undefined {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalidArg(`options.${key} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function validateOptions(options: unknown): RtmpOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw invalidArg('options must be an object');
+  const o = options as RtmpOptions;
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw invalidArg('options.signal must be an AbortSignal');
+  }
+  if (o.live !== undefined && typeof o.live !== 'boolean') throw invalidArg('options.live must be a boolean');
+  if (o.conn !== undefined && (!Array.isArray(o.conn) || o.conn.some((c) => typeof c !== 'string' || !/^(N?[BNSOZ]):/.test(c)))) {
+    throw invalidArg("options.conn must be an array of librtmp AMF strings such as 'S:text' or 'B:1'");
+  }
+  return o;
+}
+
+export function openParams(url: ParsedRtmpUrl, options: RtmpOptions, publish: boolean): NativeOpenParams {
+  const timeoutMs = checkNumber(options, 'timeout', 1, 3_600_000) ?? DEFAULT_TIMEOUT_MS;
+  const rtmpOptions: Array<[string, string]> = [];
+  const add = (name: string, value: string | number | boolean | undefined): void => {
+    if (value === undefined) return;
+    rtmpOptions.push([name, typeof value === 'boolean' ? (value ? '1' : '0') : String(value)]);
+  };
+  add('app', checkString(options, 'app'));
+  add('playpath', checkString(options, 'playpath'));
+  add('tcUrl', checkString(options, 'tcUrl') ?? url.tcUrl);
+  add('swfUrl', checkString(options, 'swfUrl'));
+  add('pageUrl', checkString(options, 'pageUrl'));
+  add('flashVer', checkString(options, 'flashVer'));
+  add('subscribe', checkString(options, 'subscribe'));
+  add('live', options.live);
+  add('buffer', checkNumber(options, 'buffer', 0, 3_600_000));
+  add('start', checkNumber(options, 'start', 0, 2 ** 31));
+  add('stop', checkNumber(options, 'stop', 0, 2 ** 31));
+  add('timeout', Math.max(1, Math.ceil(timeoutMs / 1000)));
+  for (const c of options.conn ?? []) add('conn', c);
+  const params: NativeOpenParams = {
+    url: url.librtmpUrl,
+    host: url.host,
+    port: url.port,
+    publish,
+    timeoutMs,
+    chunkSize: checkNumber(options, 'chunkSize', 128, 65536) ?? DEFAULT_CHUNK_SIZE,
+    rtmpOptions,
+  };
+  if (usesTls(url.scheme)) {
+    params.tls = nativeTlsOptions(options.tls);
+    params.engine = nativeEngineOptions(options.engine);
+  } else if (options.engine !== undefined) {
+    nativeEngineOptions(options.engine); // still validated
+  }
+  return params;
+}

@@ -1,0 +1,41 @@
+'use strict';
+// The `pretest` hook: the tests run against real nginx-rtmp, ffmpeg and openssl. Installs
+// what is missing (root + apt) or fails saying what to install; never continues without them.
+
+const fs = require('node:fs');
+const { findExecutable, installOrExit } = require('./apt-install');
+
+const MODULES_DIR = process.env.NGINX_MODULES_DIR || '/usr/lib/nginx/modules';
+
+// What the tests need, and the Debian package that provides it.
+const requirements = [
+  { what: 'nginx', present: () => findExecutable('nginx'), pkg: 'nginx' },
+  {
+    what: `${MODULES_DIR}/ngx_rtmp_module.so`,
+    present: () => fs.existsSync(`${MODULES_DIR}/ngx_rtmp_module.so`),
+    pkg: 'libnginx-mod-rtmp',
+  },
+  {
+    what: `${MODULES_DIR}/ngx_stream_module.so`,
+    present: () => fs.existsSync(`${MODULES_DIR}/ngx_stream_module.so`),
+    pkg: 'libnginx-mod-stream',
+  },
+  { what: 'ffmpeg', present: () => findExecutable('ffmpeg'), pkg: 'ffmpeg' },
+  { what: 'ffprobe', present: () => findExecutable('ffprobe'), pkg: 'ffmpeg' },
+  { what: 'openssl', present: () => findExecutable('openssl'), pkg: 'openssl' },
+];
+
+function missing() {
+  return requirements.filter((r) => !r.present());
+}
+
+const before = missing();
+if (before.length > 0) {
+  console.error(`test dependencies missing: ${before.map((r) => r.what).join(', ')}`);
+  installOrExit([...new Set(before.map((r) => r.pkg))], 'test dependencies');
+  const after = missing();
+  if (after.length > 0) {
+    console.error(`still missing after install: ${after.map((r) => r.what).join(', ')}`);
+    process.exit(1);
+  }
+}

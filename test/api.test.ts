@@ -1,0 +1,133 @@
+// The API's Node-facing behaviour against nginx-rtmp: stream adapters with backpressure,
+// AbortSignal, close semantics, stats, and the stream key staying secret.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { after, before, describe, test } from 'node:test';
+import { connect, ErrorCodes, publish, RtmpError } from '../lib/index';
+import { FlvParser } from '../lib/flv';
+import { AV_FLV, avFacts } from './helpers/fixtures';
+import { ffmpegPublish, ffprobeFrames } from './helpers/media';
+import { startNginx, type NginxServer } from './helpers/nginx';
+import { freePort } from './helpers/ports';
+
+describe('the API', () => {
+  let nginx: NginxServer;
+  let tmp: string;
+  before(async () => {
+    nginx = await startNginx({ record: true, idleStreams: false });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'librtmp-api-'));
+  });
+  after(async () => {
+    await nginx.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('pipeline(file, writable()) publishes the whole file and closes', async () => {
+    const pub = await publish(nginx.url('live', 'piped'));
+    await pipeline(fs.createReadStream(AV_FLV, { highWaterMark: 7000 }), pub.writable());
+    assert.equal(pub.closed, true);
+    const probe = await ffprobeFrames(await nginx.waitForRecording('piped'));
+    assert.equal(probe.video?.frames, avFacts.video.frames);
+    assert.equal(probe.audio?.frames, avFacts.audio.frames);
+  });
+
+  test('readable() written to a file plays in ffprobe', async (t) => {
+    const url = nginx.url('live', 'toFile');
+    const ffmpeg = ffmpegPublish(AV_FLV, url, { realtime: true, signal: t.signal });
+    await nginx.waitForLog(/publish: name='toFile'/);
+    const player = await connect(url, { live: true });
+    const out = path.join(tmp, 'out.flv');
+    await pipeline(player.readable(), fs.createWriteStream(out));
+    assert.equal((await ffmpeg.done).code, 0);
+    const probe = await ffprobeFrames(out);
+    assert.equal(probe.video?.codecName, 'h264');
+    assert.equal(probe.audio?.codecName, 'aac');
+    // Joined after the publisher started: at least the frames from the next keyframe on.
+    assert.ok((probe.video?.frames ?? 0) > avFacts.video.frames / 2, `${probe.video?.frames} frames`);
+    assert.equal(player.closed, true);
+  });
+
+  test('stats() counts what was sent', async () => {
+    const tags = new FlvParser().push(fs.readFileSync(AV_FLV));
+    const pub = await publish(nginx.url('live', 'stats'));
+    const payload = tags.reduce((n, tag) => n + tag.data.length, 0);
+    const pending = pub.writeTags(tags);
+    assert.ok(pub.stats().queuedBytes > 0, 'queued while the write is pending');
+    await pending;
+    const stats = pub.stats();
+    assert.equal(stats.queuedBytes, 0);
+    assert.equal(stats.messagesOut, tags.length);
+    // onMetaData gains the 16-byte @setDataFrame prefix.
+    assert.equal(stats.bytesOut, payload + 16);
+    assert.ok(stats.connectTimeMs > 0 && stats.connectTimeMs < 10_000);
+    await pub.close();
+  });
+
+  test('close() is idempotent and a closed connection refuses work with ERR_CLOSED', async () => {
+    const pub = await publish(nginx.url('live', 'closing'));
+    const first = pub.close();
+    assert.equal(pub.close(), first);
+    await first;
+    const error = await pub.writeTag({ type: 'audio', timestamp: 0, data: Buffer.alloc(4) }).catch((e: unknown) => e);
+    assert.ok(error instanceof RtmpError);
+    assert.equal(error.code, ErrorCodes.CLOSED);
+  });
+
+  test('an AbortSignal cancels connecting', async () => {
+    // A server that accepts TCP and never answers the RTMP handshake.
+    const net = await import('node:net');
+    const silent = net.createServer(() => undefined);
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    try {
+      const controller = new AbortController();
+      const connecting = publish(`rtmp://127.0.0.1:${port}/live/x`, { signal: controller.signal, timeout: 30_000 });
+      setImmediate(() => controller.abort());
+      const error = await connecting.catch((e: unknown) => e);
+      assert.ok(error instanceof RtmpError);
+      assert.equal(error.code, ErrorCodes.ABORTED);
+      assert.equal(error.name, 'AbortError');
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('an AbortSignal cancels a pending read', async () => {
+    const url = nginx.url('live', 'idle');
+    const pub = await publish(url);
+    const player = await connect(url, { live: true });
+    const controller = new AbortController();
+    const reading = player.readTags({ signal: controller.signal });
+    setImmediate(() => controller.abort());
+    const error = await reading.catch((e: unknown) => e);
+    assert.ok(error instanceof RtmpError);
+    assert.equal(error.code, ErrorCodes.ABORTED);
+    await player.close();
+    await pub.close();
+  });
+
+  test('the stream key appears in no error, message or inspected object', async () => {
+    const key = 'SECRETKEY-7f3a9c-do-not-leak';
+    const util = await import('node:util');
+    const seen: string[] = [];
+    // A refused publish (name taken), a missing stream, and a refused port.
+    const holder = await publish(nginx.url('live', key));
+    const refusedPort = await freePort();
+    const failures = [
+      () => publish(nginx.url('live', key), { timeout: 5000 }),
+      () => connect(nginx.url('live', `${key}-missing`), { timeout: 5000 }),
+      () => publish(`rtmp://127.0.0.1:${refusedPort}/live/${key}?token=${key}`, { timeout: 5000 }),
+    ];
+    for (const attempt of failures) {
+      const error = await attempt().then(() => assert.fail('expected a failure'), (e: unknown) => e);
+      seen.push(util.inspect(error), String((error as Error).stack), JSON.stringify(error));
+    }
+    seen.push(util.inspect(holder), holder.url, JSON.stringify(holder.stats()));
+    await holder.close();
+    for (const text of seen) assert.ok(!text.includes(key), `leaked in: ${text.slice(0, 300)}`);
+    assert.match(holder.url, /\/live\/\*\*\*\*$/);
+  });
+});

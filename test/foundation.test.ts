@@ -1,0 +1,161 @@
+// The native foundation against a real nginx-rtmp: the addon runs its own OpenSSL 1.1.1w,
+// publishes and plays real H.264 + AAC, and every failure comes back with its own code.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCodes, publish, read, RtmpError, versions, type FlvTag } from '../lib/index';
+import { FlvParser } from '../lib/flv';
+import { AV_FLV, avFacts } from './helpers/fixtures';
+import { ffmpegPublish, ffprobeFrames } from './helpers/media';
+import { startNginx, type NginxServer } from './helpers/nginx';
+import { freePort } from './helpers/ports';
+import { addonPath, openFds, threadCount, waitForBaseline } from './helpers/process-state';
+
+function fixtureTags(): FlvTag[] {
+  return new FlvParser().push(fs.readFileSync(AV_FLV));
+}
+
+describe('the addon', () => {
+  test('runs its own OpenSSL 1.1.1w, not the one Node exports', () => {
+    const v = versions();
+    assert.match(v.openssl, /^OpenSSL 1\.1\.1w /);
+    assert.equal(v.opensslNumber, 0x1010117f);
+    assert.match(process.versions.openssl, /^3\./);
+    assert.equal(v.librtmp, '2.4+20151223.gitfa8646d');
+  });
+
+  test('exports nothing but the N-API entry points', () => {
+    const out = execFileSync('nm', ['-D', '--defined-only', addonPath()], { encoding: 'utf8' });
+    const symbols = out
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f.length === 3 && /[A-Z]/.test(f[1]))
+      .map((f) => f[2]);
+    assert.ok(symbols.includes('napi_register_module_v1'), symbols.join(', '));
+    const others = symbols.filter((s) => !/^(napi_register_module_v1|node_api_module_get_api_version_v1)$/.test(s));
+    assert.deepEqual(others, []);
+  });
+});
+
+describe('publish and play over RTMP', () => {
+  let nginx: NginxServer;
+  before(async () => {
+    nginx = await startNginx({ record: true });
+  });
+  after(() => nginx.stop());
+
+  test('publishing the fixture delivers every frame, decoded by ffprobe', async () => {
+    const tags = fixtureTags();
+    const pub = await publish(nginx.url('live', 'tags'));
+    for (let i = 0; i < tags.length; i += 16) await pub.writeTags(tags.slice(i, i + 16));
+    await pub.close();
+    const probe = await ffprobeFrames(await nginx.waitForRecording('tags'));
+    assert.equal(probe.video?.codecName, 'h264');
+    assert.equal(probe.video?.frames, avFacts.video.frames);
+    assert.equal(probe.audio?.codecName, 'aac');
+    assert.equal(probe.audio?.frames, avFacts.audio.frames);
+  });
+
+  test('raw FLV bytes in arbitrary slices arrive whole', async () => {
+    const bytes = fs.readFileSync(AV_FLV);
+    const pub = await publish(nginx.url('live', 'bytes'));
+    // Odd slice sizes split the header and tags everywhere.
+    for (let at = 0, step = 1; at < bytes.length; at += step, step = (step * 7 + 3) % 9000 || 1) {
+      await pub.write(bytes.subarray(at, at + step));
+    }
+    await pub.close();
+    const probe = await ffprobeFrames(await nginx.waitForRecording('bytes'));
+    assert.equal(probe.video?.frames, avFacts.video.frames);
+    assert.equal(probe.audio?.frames, avFacts.audio.frames);
+  });
+
+  test('reading what ffmpeg publishes yields every video frame in order', async (t) => {
+    const url = nginx.url('live', 'played');
+    const tags: FlvTag[] = [];
+    const reading = (async () => {
+      for await (const tag of read(url, { timeout: 15_000 })) tags.push(tag);
+    })();
+    await nginx.waitForLog(/play: name='played'/);
+    const ffmpeg = ffmpegPublish(AV_FLV, url, { realtime: true, signal: t.signal });
+    const result = await ffmpeg.done;
+    assert.equal(result.code, 0, result.stderr);
+    await reading;
+
+    const video = tags.filter((tag) => tag.type === 'video');
+    const audio = tags.filter((tag) => tag.type === 'audio');
+    // The first video tag is the AVC sequence header (AVCPacketType 0), not a frame.
+    const frames = video.filter((tag) => tag.data[1] === 1);
+    assert.equal(frames.length, avFacts.video.frames);
+    assert.ok(audio.length >= avFacts.audio.frames, `${audio.length} audio tags`);
+    for (const list of [video, audio]) {
+      for (let i = 1; i < list.length; i++) assert.ok(list[i].timestamp >= list[i - 1].timestamp, `timestamp ${i}`);
+    }
+    assert.equal(video[0].data[0] >> 4, 1, 'the first video tag is a keyframe');
+    assert.equal(video[0].data[0] & 0x0f, 7, 'H.264');
+  });
+});
+
+describe('failures have their own codes and leave nothing behind', () => {
+  let nginx: NginxServer;
+  before(async () => {
+    nginx = await startNginx({ idleStreams: false });
+  });
+  after(() => nginx.stop());
+
+  async function expectCode(promise: Promise<unknown>, code: string): Promise<RtmpError> {
+    const error = await promise.then(
+      () => assert.fail(`expected ${code}`),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RtmpError, String(error));
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+
+  async function expectNoLeak(run: () => Promise<unknown>): Promise<void> {
+    const fds = openFds();
+    const threads = threadCount();
+    await run();
+    await waitForBaseline({ fds, threads });
+  }
+
+  test('refused port', async () => {
+    const port = await freePort();
+    await expectNoLeak(() => expectCode(publish(`rtmp://127.0.0.1:${port}/live/x`, { timeout: 5000 }), ErrorCodes.CONNECT_REFUSED));
+  });
+
+  test('unknown host', async () => {
+    await expectNoLeak(() => expectCode(publish('rtmp://no-such-host.invalid/live/x', { timeout: 5000 }), ErrorCodes.DNS_LOOKUP));
+  });
+
+  test('nonexistent application', async () => {
+    await expectNoLeak(() => expectCode(publish(nginx.url('nosuchapp', 'x'), { timeout: 5000 }), ErrorCodes.RTMP_CONNECT_REJECTED));
+  });
+
+  test('a stream that does not exist', async () => {
+    await expectNoLeak(async () => {
+      const error = await expectCode(read(nginx.url('live', 'missing'), { timeout: 5000 }).next(), ErrorCodes.RTMP_STREAM_NOT_FOUND);
+      assert.equal(error.statusCode, 'NetStream.Play.StreamNotFound');
+    });
+  });
+
+  test('a URL with no stream name is refused before any native call', async () => {
+    const threads = threadCount();
+    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live`), ErrorCodes.INVALID_URL);
+    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live/`), ErrorCodes.INVALID_URL);
+    await expectCode(publish('http://127.0.0.1/live/x'), ErrorCodes.INVALID_URL);
+    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live/x`, { timeout: -1 }), ErrorCodes.INVALID_ARG);
+    assert.equal(threadCount(), threads);
+  });
+
+  test('a second publisher on the same name is refused with the server status', async () => {
+    const first = await publish(nginx.url('live', 'taken'));
+    try {
+      const error = await expectCode(publish(nginx.url('live', 'taken'), { timeout: 5000 }), ErrorCodes.RTMP_PUBLISH_REJECTED);
+      assert.equal(error.statusCode, 'NetStream.Publish.BadName');
+    } finally {
+      await first.close();
+    }
+  });
+});

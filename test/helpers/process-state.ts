@@ -1,0 +1,34 @@
+// What this process holds (fds, threads) and where its addon is: for tests that prove
+// nothing is left behind and that inspect the binary.
+import fs from 'node:fs';
+import path from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+
+export function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+export function threadCount(): number {
+  return fs.readdirSync('/proc/self/task').length;
+}
+
+/** Waits (event-loop turns, bounded) until fds and threads are back at a baseline. */
+export async function waitForBaseline(baseline: { fds: number; threads: number }, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = { fds: openFds(), threads: threadCount() };
+    if (now.fds <= baseline.fds && now.threads <= baseline.threads) return;
+    if (Date.now() > deadline) {
+      throw new Error(`left behind: fds ${baseline.fds} -> ${now.fds}, threads ${baseline.threads} -> ${now.threads}`);
+    }
+    await tick();
+  }
+}
+
+/** The addon node-gyp-build loads for this package. */
+export function addonPath(): string {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as { path(dir: string): string };
+  return load.path(root);
+}
