@@ -1,0 +1,132 @@
+// Lifecycle: what happens when Node exits, a worker publishes, or a connection is dropped
+// without close(). Each scenario runs in a child process so a hang or crash is seen as one.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AV_FLV, avFacts } from './helpers/fixtures';
+import { ffprobeFrames } from './helpers/media';
+import { startNginx, type NginxServer } from './helpers/nginx';
+
+const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `source` as a CommonJS script in a fresh node, killed after `timeoutMs`. */
+function runNode(source: string, timeoutMs = 20_000, args: string[] = []): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...args, '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('lifecycle', () => {
+  let nginx: NginxServer;
+  before(async () => {
+    nginx = await startNginx({ record: true });
+  });
+  after(() => nginx.stop());
+
+  test('process.exit() with open publishing and playing connections neither hangs nor crashes', async () => {
+    const source = `
+      const fs = require('node:fs');
+      const { publish, connect, FlvParser } = require(${JSON.stringify(LIB)});
+      (async () => {
+        const tags = new FlvParser().push(fs.readFileSync(${JSON.stringify(AV_FLV)}));
+        const pub = await publish(${JSON.stringify(nginx.url('live', 'exiting'))});
+        await pub.writeTags(tags.slice(0, 50));
+        const player = await connect(${JSON.stringify(nginx.url('live', 'exiting'))}, { live: true });
+        player.readTags().catch(() => {});           // a read pending in native code
+        pub.writeTags(tags.slice(50)).catch(() => {}); // a write pending too
+        console.log('open');
+        process.exit(0);
+      })().catch((e) => { console.error(e); process.exit(3); });`;
+    const result = await runNode(source);
+    assert.equal(result.signal, null, `killed: ${result.stderr}`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /open/);
+  });
+
+  test('an open connection keeps the process alive until closed, unless unref()ed', async () => {
+    const source = `
+      const { publish } = require(${JSON.stringify(LIB)});
+      (async () => {
+        const pub = await publish(${JSON.stringify(nginx.url('live', 'unrefd'))});
+        pub.unref();
+        console.log('unrefd');
+      })();`;
+    const result = await runNode(source, 10_000);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /unrefd/);
+  });
+
+  test('a connection dropped without close() is closed by its finalizer', async () => {
+    const source = `
+      const { publish } = require(${JSON.stringify(LIB)});
+      const threads = () => require('node:fs').readdirSync('/proc/self/task').length;
+      (async () => {
+        const before = threads();
+        let pub = await publish(${JSON.stringify(nginx.url('live', 'dropped'))});
+        pub.unref();
+        pub = null;
+        for (let i = 0; i < 50 && threads() > before; i++) {
+          global.gc();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        console.log(JSON.stringify({ before, after: threads() }));
+      })();`;
+    const result = await runNode(source, 15_000, ['--expose-gc']);
+    assert.equal(result.code, 0, result.stderr);
+    const { before, after } = JSON.parse(result.stdout) as { before: number; after: number };
+    assert.ok(after <= before, `connection thread still running: ${before} -> ${after}`);
+    // nginx saw the publisher go away.
+    await nginx.waitForRecording('dropped');
+  });
+
+  test('a worker thread publishes (the addon is context-aware)', async () => {
+    const source = `
+      const { Worker } = require('node:worker_threads');
+      const worker = new Worker(\`
+        const fs = require('node:fs');
+        const { publish } = require(${JSON.stringify(LIB)});
+        (async () => {
+          const pub = await publish(${JSON.stringify(nginx.url('live', 'worker'))});
+          await pub.write(fs.readFileSync(${JSON.stringify(AV_FLV)}));
+          await pub.close();
+          require('node:worker_threads').parentPort.postMessage('done');
+        })();\`, { eval: true });
+      worker.on('message', (m) => console.log(m));
+      worker.on('error', (e) => { console.error(e); process.exit(4); });`;
+    const result = await runNode(source);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /done/);
+    const probe = await ffprobeFrames(await nginx.waitForRecording('worker'));
+    assert.equal(probe.video?.frames, avFacts.video.frames);
+  });
+
+  test('a worker terminated with open connections does not take the process down', async () => {
+    const source = `
+      const { Worker } = require('node:worker_threads');
+      const worker = new Worker(\`
+        const { publish } = require(${JSON.stringify(LIB)});
+        publish(${JSON.stringify(nginx.url('live', 'terminated'))}).then(() =>
+          require('node:worker_threads').parentPort.postMessage('open'));\`, { eval: true });
+      worker.on('message', async () => { await worker.terminate(); console.log('terminated'); });`;
+    const result = await runNode(source);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /terminated/);
+  });
+});
