@@ -17,6 +17,7 @@ struct Decision {
   bool taken = false;
   ENGINE* engine = nullptr;  // functional reference, held for the life of the process
   unsigned methods = 0;
+  bool turnedOff = false;  // `engine: false` was the request that decided
   std::string unavailableReason;
 };
 
@@ -36,11 +37,13 @@ std::string WantedId(const EngineOptions& o) {
 // Why an engine id did not load, in words a camera integrator can act on.
 std::string UnavailableReason(const std::string& id) {
   std::string why = "engine '" + id + "' is not available";
+  // Drained either way. When /dev/crypto is the cause, the queue only holds ENGINE_by_id's
+  // failed dynamic-load attempt ("could not load the shared library"), which misleads.
+  const std::string ssl = TakeOpenSslErrors();
   if (id == "devcrypto" && access("/dev/crypto", R_OK | W_OK) != 0) {
-    why += std::string(": /dev/crypto: ") + std::strerror(errno) +
+    return why + ": /dev/crypto: " + std::strerror(errno) +
            " (is the cryptodev kernel module loaded?)";
   }
-  std::string ssl = TakeOpenSslErrors();
   if (!ssl.empty()) why += " [" + ssl + "]";
   return why;
 }
@@ -51,10 +54,9 @@ ENGINE* FindEngine(const EngineOptions& o, std::string* why) {
   ENGINE* e = nullptr;
   if (o.mode == EngineOptions::Mode::kPath) {
     e = ENGINE_by_id("dynamic");
-    if (e != nullptr &&
-        (!ENGINE_ctrl_cmd_string(e, "SO_PATH", o.path.c_str(), 0) ||
-         (!o.id.empty() && !ENGINE_ctrl_cmd_string(e, "ID", o.id.c_str(), 0)) ||
-         !ENGINE_ctrl_cmd_string(e, "LOAD", nullptr, 0))) {
+    if (e != nullptr && (!ENGINE_ctrl_cmd_string(e, "SO_PATH", o.path.c_str(), 0) ||
+                         (!o.id.empty() && !ENGINE_ctrl_cmd_string(e, "ID", o.id.c_str(), 0)) ||
+                         !ENGINE_ctrl_cmd_string(e, "LOAD", nullptr, 0))) {
       ENGINE_free(e);
       e = nullptr;
     }
@@ -103,7 +105,10 @@ void WithdrawStitchedCiphers() {
 Status Decide(const EngineOptions& o) {
   Decision& d = TheDecision();
   d.taken = true;
-  if (o.mode == EngineOptions::Mode::kOff) return Status::Ok();
+  if (o.mode == EngineOptions::Mode::kOff) {
+    d.turnedOff = true;
+    return Status::Ok();
+  }
   std::string why;
   ENGINE* e = FindEngine(o, &why);
   for (const auto& cmd : o.ctrl) {
@@ -116,8 +121,8 @@ Status Decide(const EngineOptions& o) {
     }
   }
   if (e != nullptr && !ENGINE_init(e)) {
-    why = "engine '" + std::string(ENGINE_get_id(e)) + "' failed to initialise: " +
-          TakeOpenSslErrors();
+    why = "engine '" + std::string(ENGINE_get_id(e)) +
+          "' failed to initialise: " + TakeOpenSslErrors();
     ENGINE_free(e);
     e = nullptr;
   }
@@ -125,8 +130,8 @@ Status Decide(const EngineOptions& o) {
     ENGINE_free(e);  // the functional reference from ENGINE_init keeps it alive
     unsigned methods = MethodsOf(o);
     if (methods != 0 && !ENGINE_set_default(e, methods)) {
-      why = "engine '" + std::string(ENGINE_get_id(e)) + "' could not be made the default: " +
-            TakeOpenSslErrors();
+      why = "engine '" + std::string(ENGINE_get_id(e)) +
+            "' could not be made the default: " + TakeOpenSslErrors();
       ENGINE_finish(e);
       e = nullptr;
     } else {
@@ -156,16 +161,24 @@ Status EnsureEngine(const EngineOptions& o) {
   const std::string active = d.engine != nullptr ? ENGINE_get_id(d.engine) : "";
   if (o.mode == Mode::kOff) {
     if (active.empty()) return Status::Ok();
-    return Status::Error(code::kEngineConflict,
-                         "engine '" + active +
-                             "' is already in use in this process; it cannot be turned off");
+    return Status::Error(
+        code::kEngineConflict,
+        "engine '" + active + "' is already in use in this process; it cannot be turned off");
   }
   if (active.empty()) {
     if (!o.required) return Status::Ok();
-    return Status::Error(code::kEngineUnavailable,
-                         d.unavailableReason.empty()
-                             ? "TLS is already running in software in this process"
-                             : d.unavailableReason);
+    // Software by request is a contradicting configuration; software because the engine
+    // did not load is the same unavailability as before.
+    if (d.turnedOff) {
+      const std::string name = o.mode == Mode::kPath && o.id.empty() ? o.path : o.id;
+      return Status::Error(code::kEngineConflict,
+                           "TLS already runs in software in this process (engine: false came "
+                           "first); engine '" +
+                               name + "' cannot be required now");
+    }
+    return Status::Error(code::kEngineUnavailable, d.unavailableReason.empty()
+                                                       ? "no engine is in use in this process"
+                                                       : d.unavailableReason);
   }
   const std::string wanted = o.mode == Mode::kPath && o.id.empty() ? active : o.id;
   if (wanted != active || MethodsOf(o) != d.methods) {

@@ -11,10 +11,10 @@
 namespace librtmp_node {
 
 struct EngineReport {
-  bool configured = false;   // an engine decision has been taken in this process
-  std::string id;            // the engine in use, empty for software
-  std::string name;          // its long name
-  std::string unavailableReason;  // why 'auto' fell back to software, if it did
+  bool configured = false;           // an engine decision has been taken in this process
+  std::string id;                    // the engine in use, empty for software
+  std::string name;                  // its long name
+  std::string unavailableReason;     // why 'auto' fell back to software, if it did
   std::vector<std::string> ciphers;  // what the engine serves (short names)
   std::vector<std::string> digests;
 };

@@ -21,8 +21,8 @@ struct TlsInfo {
   std::string peerFingerprint256;  // "AB:CD:..." like Node's fingerprint256
   bool authorized = false;
   std::string authorizationError;
-  std::string engineId;        // engine in force for this process, "" for software
-  bool engineServed = false;   // the negotiated record cipher runs on that engine
+  std::string engineId;       // engine in force for this process, "" for software
+  bool engineServed = false;  // the negotiated record cipher runs on that engine
 };
 
 // Handshakes on the connected socket `fd` (blocking, bounded by its socket timeouts).
