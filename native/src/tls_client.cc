@@ -65,8 +65,15 @@ void Describe(SSL* ssl, TlsInfo* info) {
 // the library's reason, else the socket error (a timeout is its own code).
 Status HandshakeFailure(SSL* ssl, int rc, bool rejectUnauthorized) {
   const int sysErr = errno;
+  // Before the queue is drained: SSL_get_error looks at it.
+  const int sslErr = SSL_get_error(ssl, rc);
   long verify = SSL_get_verify_result(ssl);
   std::string reasons = TakeOpenSslErrors();
+  // SO_RCVTIMEO/SO_SNDTIMEO expiring make the socket BIO report EAGAIN as "retry", so a
+  // timed-out blocking handshake surfaces as WANT_READ/WANT_WRITE, not SSL_ERROR_SYSCALL.
+  const bool timedOut =
+      sslErr == SSL_ERROR_WANT_READ || sslErr == SSL_ERROR_WANT_WRITE ||
+      (sslErr == SSL_ERROR_SYSCALL && (sysErr == EAGAIN || sysErr == EWOULDBLOCK));
   Status s;
   if (rejectUnauthorized && verify != X509_V_OK) {
     s = Status::Error(code::kTlsCertVerify, std::string("TLS certificate verification failed: ") +
@@ -74,8 +81,7 @@ Status HandshakeFailure(SSL* ssl, int rc, bool rejectUnauthorized) {
     s.verifyResult = verify;
   } else if (!reasons.empty()) {
     s = Status::Error(code::kTlsHandshake, "TLS handshake failed: " + reasons);
-  } else if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL &&
-             (sysErr == EAGAIN || sysErr == EWOULDBLOCK)) {
+  } else if (timedOut) {
     s = Status::Error(code::kTimeout, "TLS handshake timed out");
     s.sysErrno = sysErr;
   } else {

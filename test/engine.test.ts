@@ -1,0 +1,283 @@
+// The devcrypto engine, proven through a fake /dev/crypto (test/fixtures/fake-cryptodev)
+// preloaded into child Node processes: which ciphers it serves, that it really encrypts the
+// TLS records of an RTMPS publish, and how the process-wide engine decision answers later
+// requests. Each scenario runs in its own child because that decision is per process.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { ErrorCodes, type EngineOption, type FlvTag, type TlsOptions } from '../lib/index';
+import { FlvParser } from '../lib/flv';
+import { makeTestPki, type TestPki } from './helpers/certs';
+import type { EngineChildOutput, EngineChildStep, EngineChildStepResult } from './helpers/engine-child';
+import { fakeCryptodevEnv, fakeCryptodevLibrary, readDeviceStats } from './helpers/fake-cryptodev';
+import { AV_FLV, avFacts } from './helpers/fixtures';
+import { ffprobeFrames } from './helpers/media';
+import { startNginx, type NginxServer, type TlsLogEntry } from './helpers/nginx';
+import { runNodeChild } from './helpers/node-child';
+import { TlsSessions } from './helpers/tls-sessions';
+
+const CHILD = path.join(__dirname, 'helpers', 'engine-child.js');
+const STREAM_KEY_MARK = 'sk-engine-Xr81';
+const RTMP_HANDSHAKE_BYTES = 1537 + 1536; // C0+C1, C2: sent through TLS like everything else
+const CHUNK_SIZE = 4096; // the library's default outgoing chunk size
+const CAMERA_TLS = { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-SHA' } as const;
+const DEVICE_REQUIRED: EngineOption = { id: 'devcrypto', required: true };
+
+let library: string;
+let pki: TestPki;
+let front: NginxServer; // TLS 1.2 + 1.3, records what is published
+let frontSessions: TlsSessions;
+let noEtm: NginxServer; // refuses Encrypt-then-MAC: where x86 libssl would use stitched ciphers
+let noEtmSessions: TlsSessions;
+let statsDir: string;
+let scenarios = 0;
+
+before(async () => {
+  [library, pki] = await Promise.all([fakeCryptodevLibrary(), makeTestPki()]);
+  const cert = { cert: pki.server.certPath, key: pki.server.keyPath };
+  [front, noEtm] = await Promise.all([
+    startNginx({ tls: cert, record: true }),
+    startNginx({ tls: { ...cert, confCommands: { Options: '-EncryptThenMac' } } }),
+  ]);
+  frontSessions = new TlsSessions(front);
+  noEtmSessions = new TlsSessions(noEtm);
+  // tmpfs: the fake rewrites its counters after every device call (see its README).
+  statsDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'librtmp-cryptodev-'));
+});
+
+after(async () => {
+  await Promise.all([front, noEtm].filter(Boolean).map((s) => s.stop()));
+  pki?.remove();
+  if (statsDir) fs.rmSync(statsDir, { recursive: true, force: true });
+});
+
+function step(label: string, server: NginxServer, tls: TlsOptions, engine: EngineOption | undefined, publishFixture = false): EngineChildStep {
+  return {
+    label,
+    url: server.url('live', `${STREAM_KEY_MARK}-${label}`, 'rtmps', 'localhost'),
+    options: { tls: { ca: pki.ca.cert, ...tls }, engine, timeout: 10_000 },
+    publishFixture,
+  };
+}
+
+function lastScenarioStatsFile(): string {
+  return path.join(statsDir, `scenario-${scenarios}.json`);
+}
+
+/** Runs the steps in one fresh child with the fake device (or without it: `absent`). */
+async function scenario(t: TestContext, steps: EngineChildStep[], options: { absent?: boolean } = {}): Promise<EngineChildStepResult[]> {
+  scenarios += 1;
+  const statsFile = lastScenarioStatsFile();
+  const { result } = await runNodeChild<EngineChildOutput>(
+    CHILD,
+    { steps, deviceStatsFile: statsFile },
+    { env: fakeCryptodevEnv(library, statsFile, options), signal: t.signal },
+  );
+  for (const s of result.steps) {
+    if (s.error) assert.ok(!`${s.error.message}${s.error.stack}`.includes(STREAM_KEY_MARK), s.error.message);
+  }
+  return result.steps;
+}
+
+function succeeded(s: EngineChildStepResult): asserts s is EngineChildStepResult & { tlsInfo: NonNullable<EngineChildStepResult['tlsInfo']> } {
+  assert.equal(s.error, undefined, `${s.label}: ${s.error?.code} ${s.error?.message}`);
+  assert.ok(s.tlsInfo, `${s.label}: tlsInfo()`);
+}
+
+function infoOf(s: EngineChildStepResult): NonNullable<EngineChildStepResult['tlsInfo']> {
+  succeeded(s);
+  return s.tlsInfo;
+}
+
+function failedWith(s: EngineChildStepResult, code: string, reason?: RegExp): void {
+  assert.equal(s.error?.code, code, `${s.label}: ${s.error?.code} ${s.error?.message}`);
+  if (reason) assert.match(s.error?.message ?? '', reason);
+}
+
+function fixtureTags(): FlvTag[] {
+  return new FlvParser().push(fs.readFileSync(AV_FLV));
+}
+
+// librtmp writes every RTMP chunk with its own SSL_write, so each is its own TLS record.
+// onMetaData goes out with a 16-byte "@setDataFrame" prefix.
+function mediaRecords(tags: FlvTag[]): number {
+  return tags.reduce((n, tag) => {
+    const prefix = tag.type === 'script' && tag.data.includes('onMetaData') ? 16 : 0;
+    return n + Math.ceil((tag.data.length + prefix) / CHUNK_SIZE);
+  }, 0);
+}
+
+/**
+ * The device encrypted (nearly) every byte the client wrote into TLS for this session.
+ *
+ * Application bytes W: nginx's stream $bytes_received, which counts what the proxy read from
+ * the client *after* TLS decryption, i.e. exactly the plaintext the client handed to
+ * SSL_write (RTMP handshake, commands, chunk headers, media) with no handshake or record
+ * overhead. Checked below against what we know we wrote: media bodies (stats().bytesOut)
+ * plus the 3073-byte RTMP handshake, plus at most 12 bytes of chunk header per message and a
+ * few hundred bytes of commands.
+ *
+ * Device bytes D: what the fake processed in CIOCCRYPT encrypt calls. For a TLS 1.2 CBC
+ * record that is the whole CBC input: explicit IV (16) + plaintext + padding (1..16), and the
+ * MAC too when Encrypt-then-MAC is off. So D >= W when every record goes through the device,
+ * and a record that bypassed it (software AES, or a stitched AES-CBC-HMAC cipher) is missing
+ * from D in full. Required: D >= 0.99 W. Independently, every media chunk is a record of its
+ * own, so the device must have done at least that many encryptions.
+ */
+function assertOffloaded(s: EngineChildStepResult, seen: TlsLogEntry, records: number): void {
+  const stats = s.stats;
+  assert.ok(stats, `${s.label}: stats()`);
+  const written = seen.bytesFromClient;
+  const known = stats.bytesOut + RTMP_HANDSHAKE_BYTES;
+  assert.ok(written >= known && written <= known + stats.messagesOut * 12 + 4096, `${s.label}: W=${written}, bodies+handshake=${known}`);
+  const device = s.device.encrypt;
+  assert.ok(device.bytes >= 0.99 * written, `${s.label}: device encrypted ${device.bytes} of ${written} application bytes`);
+  assert.ok(device.ops >= records, `${s.label}: ${device.ops} device encryptions for ${records} media records`);
+}
+
+describe('devcrypto serves TLS 1.2 AES-CBC: an RTMPS publish goes through the device', () => {
+  const records = mediaRecords(fixtureTags());
+
+  for (const cipher of ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA256']) {
+    test(`${cipher}: engine-served, ≥ 99 % of the bytes through the device, every frame recorded`, async (t) => {
+      const [s] = await scenario(t, [step(cipher, front, { ...CAMERA_TLS, ciphers: cipher }, DEVICE_REQUIRED, true)]);
+      succeeded(s);
+      assert.equal(s.tlsInfo.protocol, 'TLSv1.2');
+      assert.equal(s.tlsInfo.cipher, cipher);
+      assert.equal(s.tlsInfo.engine, 'devcrypto');
+      assert.equal(s.tlsInfo.engineServed, true);
+      assert.equal(s.engine.id, 'devcrypto');
+      assert.deepEqual([...s.engine.ciphers].sort(), ['AES-128-CBC', 'AES-256-CBC'], 'what the fake offers');
+      assert.deepEqual(s.engine.digests, [], 'digests stay in software by default');
+
+      const seen = await frontSessions.next();
+      assert.equal(seen.cipher, cipher);
+      assertOffloaded(s, seen, records);
+
+      const probe = await ffprobeFrames(await front.waitForRecording(`${STREAM_KEY_MARK}-${cipher}`), { signal: t.signal });
+      assert.equal(probe.video?.frames, avFacts.video.frames);
+      assert.equal(probe.audio?.frames, avFacts.audio.frames);
+    });
+  }
+
+  test('without Encrypt-then-MAC too: the stitched AES-CBC-HMAC ciphers do not bypass the device', async (t) => {
+    const ciphers = ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA256'];
+    const steps = await scenario(
+      t,
+      ciphers.map((cipher) => step(`no-etm-${cipher}`, noEtm, { ...CAMERA_TLS, ciphers: cipher }, DEVICE_REQUIRED, true)),
+    );
+    for (const [i, s] of steps.entries()) {
+      succeeded(s);
+      assert.equal(s.tlsInfo.engineServed, true);
+      const seen = await noEtmSessions.next();
+      assert.equal(seen.cipher, ciphers[i]);
+      assertOffloaded(s, seen, records);
+    }
+  });
+});
+
+describe('what devcrypto cannot serve stays in software, and says so', () => {
+  test("'auto' picks the device; AES-GCM and TLS 1.3 are reported and run as software", async (t) => {
+    const [gcm, tls13, cbc] = await scenario(t, [
+      step('gcm', front, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'auto', true),
+      step('tls13', front, {}, undefined, true),
+      step('cbc', front, CAMERA_TLS, 'auto'),
+    ]);
+    for (const s of [gcm, tls13, cbc]) {
+      assert.equal(infoOf(s).engine, 'devcrypto', `${s.label}: 'auto' found the device`);
+      await frontSessions.next();
+    }
+    assert.equal(infoOf(gcm).cipher, 'ECDHE-RSA-AES128-GCM-SHA256');
+    assert.equal(infoOf(gcm).engineServed, false);
+    assert.equal(gcm.device.encrypt.ops, 0, 'no GCM record reached the device');
+    assert.equal(infoOf(tls13).protocol, 'TLSv1.3');
+    assert.equal(infoOf(tls13).engineServed, false);
+    assert.equal(tls13.device.encrypt.ops, 0, 'no TLS 1.3 record reached the device');
+    assert.equal(infoOf(cbc).engineServed, true, 'the same process offloads a CBC suite');
+    assert.ok(cbc.device.encrypt.ops > 0);
+  });
+});
+
+describe('without /dev/crypto', () => {
+  test('a required devcrypto is ERR_ENGINE_UNAVAILABLE, naming /dev/crypto', async (t) => {
+    const [object, byId] = await scenario(
+      t,
+      [step('object', front, CAMERA_TLS, DEVICE_REQUIRED), step('id', front, CAMERA_TLS, 'devcrypto')],
+      { absent: true },
+    );
+    failedWith(object, ErrorCodes.ENGINE_UNAVAILABLE, /\/dev\/crypto: No such file or directory/);
+    failedWith(byId, ErrorCodes.ENGINE_UNAVAILABLE, /\/dev\/crypto: No such file or directory/);
+    // The reason is the device, not OpenSSL's failed attempt at a dynamic engine of that name.
+    assert.doesNotMatch(object.error?.message ?? '', /shared library|DSO/);
+    assert.equal(object.engine.id, null);
+  });
+
+  test("'auto' connects in software and says why; a later required request is refused", async (t) => {
+    const [auto, required] = await scenario(
+      t,
+      [step('auto', front, CAMERA_TLS, 'auto', true), step('required', front, CAMERA_TLS, DEVICE_REQUIRED)],
+      { absent: true },
+    );
+    succeeded(auto);
+    await frontSessions.next();
+    assert.equal(auto.tlsInfo.engine, null);
+    assert.equal(auto.tlsInfo.engineServed, false);
+    assert.equal(auto.engine.configured, true);
+    assert.equal(auto.engine.id, null);
+    assert.match(auto.engine.unavailableReason ?? '', /\/dev\/crypto/);
+    failedWith(required, ErrorCodes.ENGINE_UNAVAILABLE, /\/dev\/crypto/);
+    // The engine looked for /dev/crypto, found none, and nothing reached a device.
+    const device = readDeviceStats(lastScenarioStatsFile());
+    assert.ok(device, 'the fake counted the refused open');
+    assert.equal(device.device.opens, 0);
+    assert.ok(device.device.opens_refused >= 1);
+    assert.equal(device.ioctls.CIOCCRYPT, 0);
+  });
+});
+
+describe('the engine decision is taken once per process', () => {
+  test('after engine: false, asking for a required devcrypto is ERR_ENGINE_CONFLICT', async (t) => {
+    const [off, required, auto, optional] = await scenario(t, [
+      step('off', front, CAMERA_TLS, false),
+      step('required', front, CAMERA_TLS, DEVICE_REQUIRED),
+      step('auto', front, CAMERA_TLS, 'auto'),
+      step('optional', front, CAMERA_TLS, { id: 'devcrypto' }),
+    ]);
+    succeeded(off);
+    assert.equal(off.tlsInfo.engine, null);
+    failedWith(required, ErrorCodes.ENGINE_CONFLICT);
+    // Requests that accept software follow the decision already taken.
+    for (const s of [auto, optional]) {
+      assert.equal(infoOf(s).engine, null);
+      assert.equal(s.device.encrypt.ops, 0);
+    }
+    for (let i = 0; i < 3; i++) await frontSessions.next();
+  });
+
+  test('with devcrypto in use, turning it off or changing its methods is ERR_ENGINE_CONFLICT', async (t) => {
+    const [auto, off, digests, same] = await scenario(t, [
+      step('auto', front, CAMERA_TLS, 'auto'),
+      step('off', front, CAMERA_TLS, false),
+      step('digests', front, CAMERA_TLS, { id: 'devcrypto', methods: ['ciphers', 'digests'] }),
+      step('same', front, CAMERA_TLS, DEVICE_REQUIRED),
+    ]);
+    succeeded(auto);
+    assert.equal(auto.tlsInfo.engine, 'devcrypto');
+    failedWith(off, ErrorCodes.ENGINE_CONFLICT, /devcrypto/);
+    failedWith(digests, ErrorCodes.ENGINE_CONFLICT, /devcrypto/);
+    succeeded(same);
+    assert.equal(same.tlsInfo.engineServed, true);
+    for (let i = 0; i < 2; i++) await frontSessions.next();
+  });
+});
+
+describe('engine control commands', () => {
+  test('one the engine does not know makes a required engine unavailable, naming the command', async (t) => {
+    // 1.1.1w's devcrypto defines no control commands, so any name is unknown to it.
+    const [s] = await scenario(t, [step('ctrl', front, CAMERA_TLS, { id: 'devcrypto', required: true, ctrl: { NO_SUCH_COMMAND: 1 } })]);
+    failedWith(s, ErrorCodes.ENGINE_UNAVAILABLE, /'NO_SUCH_COMMAND'/);
+    assert.equal(s.engine.id, null);
+    assert.equal(s.device.encrypt.ops, 0);
+  });
+});
