@@ -28,7 +28,8 @@ const extra = process.argv.slice(2);
 const options = extra.filter((a) => a.startsWith('-'));
 const filters = extra.filter((a) => !a.startsWith('-'));
 
-let files = listTests(testDir);
+// The compiled TypeScript suites, and the build scripts' own tests (plain JS, test/scripts/).
+let files = [...listTests(testDir), ...listTests(path.join(root, 'test', 'scripts'))];
 if (filters.length > 0) {
   files = files.filter((f) => filters.some((filter) => path.relative(root, f).includes(filter)));
 }

@@ -23,6 +23,10 @@ const requirements = [
   { what: 'ffmpeg', present: () => findExecutable('ffmpeg'), pkg: 'ffmpeg' },
   { what: 'ffprobe', present: () => findExecutable('ffprobe'), pkg: 'ffmpeg' },
   { what: 'openssl', present: () => findExecutable('openssl'), pkg: 'openssl' },
+  // The engine tests build a fake /dev/crypto (test/fixtures/fake-cryptodev) on nettle.
+  { what: 'cmake', present: () => findExecutable('cmake'), pkg: 'cmake' },
+  { what: 'pkg-config', present: () => findExecutable('pkg-config'), pkg: 'pkg-config' },
+  { what: 'nettle headers', present: () => fs.existsSync('/usr/include/nettle/aes.h'), pkg: 'nettle-dev' },
 ];
 
 function missing() {

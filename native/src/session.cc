@@ -140,9 +140,16 @@ Status Session::SetUp(const OpenParams& params) {
 }
 
 Status Session::Connect(const OpenParams& params) {
+  Status s;
+  // The engine decision and the TLS configuration (cipher strings...) are settled before
+  // the network is touched: a bad configuration should not cost the server a connection.
+  if (usesTls_) {
+    tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
+    if (!s.ok()) return s;
+  }
   TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs};
   int fd = -1;
-  Status s = ConnectTcp(target, wakeFd_, &fd);
+  s = ConnectTcp(target, wakeFd_, &fd);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(interruptLock_);
@@ -157,8 +164,6 @@ Status Session::Connect(const OpenParams& params) {
   r_->m_bSendCounter = 1;
 
   if (usesTls_) {
-    tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
-    if (!s.ok()) return s;
     SSL* ssl = nullptr;
     s = TlsHandshake(tlsContext_, fd, params.host, params.tls, &ssl, &tlsInfo_);
     if (!s.ok()) return s;
