@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -94,6 +95,10 @@ SslCtxPtr AcquireTlsContext(const TlsOptions& tls, const EngineOptions& engine, 
   *status = Configure(raw, tls);
   ERR_clear_error();
   if (!status->ok()) return nullptr;
+  // Drop entries whose contexts every connection has released, so the map stays small.
+  for (auto it = cache.begin(); it != cache.end();) {
+    it = it->second.expired() ? cache.erase(it) : std::next(it);
+  }
   cache[key] = ctx;
   return ctx;
 }
