@@ -306,12 +306,17 @@ Status Session::Write(const OutgoingBatch& batch) {
   if (r_ == nullptr || !RTMP_IsConnected(r_)) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
+  // Corked: the batch's messages go out in full 16 KB writes (full TLS records), not one
+  // write per message (native/patches/0004). Nothing in the loop waits for the server.
+  RTMP_Cork(r_);
   for (const OutgoingBatch::Message& m : batch.messages()) {
     const int lane = m.type == RTMP_PACKET_TYPE_VIDEO ? 1 : 0;
     RTMPPacket packet = {};
     packet.m_nChannel = lane ? kVideoChannel : kAudioDataChannel;
-    // A full header whenever the delta form cannot express the timestamp.
-    packet.m_headerType = lastTimestamp_[lane] < 0 || m.timestamp < lastTimestamp_[lane]
+    // A full header whenever the delta forms would say something else: a timestamp going
+    // back, or an unchanged one (librtmp then compresses to a type-3 header, which for a
+    // new message means "the previous delta again", not zero).
+    packet.m_headerType = lastTimestamp_[lane] < 0 || m.timestamp <= lastTimestamp_[lane]
                               ? RTMP_PACKET_SIZE_LARGE
                               : RTMP_PACKET_SIZE_MEDIUM;
     packet.m_packetType = m.type;
@@ -320,11 +325,14 @@ Status Session::Write(const OutgoingBatch& batch) {
     packet.m_nBodySize = m.size;
     packet.m_body = m.body;
     errno = 0;
+    // A failed send closes r_, and the cork with it.
     if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("write");
     lastTimestamp_[lane] = m.timestamp;
     stats_.bytesOut += m.size;
     ++stats_.messagesOut;
   }
+  errno = 0;
+  if (!RTMP_Uncork(r_)) return IoFailure("write");
   return PollServer();
 }
 
