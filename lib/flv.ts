@@ -58,58 +58,104 @@ function readTimestamp(buf: Buffer, at: number): number {
 
 /**
  * Incremental FLV parser: feed any slicing of an FLV byte stream (with or without the file
- * header), get whole tags back. Tag data are views into the input (no copy).
+ * header), get whole tags back. Tags that lie inside one input slice are views into it (no
+ * copy); only a tag split across slices is copied, once, when its last byte arrives.
  */
 export class FlvParser {
-  #pending: Buffer = Buffer.alloc(0);
+  #header: Buffer = Buffer.alloc(0); // bytes seen before the first tag, until classified
   #started = false;
+  #parts: Buffer[] = []; // the pieces of a tag split across slices
+  #partsLength = 0;
 
   /** Bytes held back because they do not yet form a whole tag. */
   get pendingBytes(): number {
-    return this.#pending.length;
+    return this.#started ? this.#partsLength : this.#header.length;
   }
 
   push(chunk: Buffer): FlvTag[] {
-    const buf = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
     let at = 0;
+    let buf = chunk;
     if (!this.#started) {
-      if (buf.length < 3) {
-        this.#pending = buf;
+      buf = this.#header.length > 0 ? Buffer.concat([this.#header, chunk]) : chunk;
+      const start = fileHeaderEnd(buf);
+      if (start === undefined) {
+        this.#header = Buffer.from(buf);
         return [];
       }
-      if (buf.toString('latin1', 0, 3) === 'FLV') {
-        if (buf.length < FLV_HEADER_SIZE) {
-          this.#pending = buf;
-          return [];
-        }
-        const headerSize = buf.readUInt32BE(5);
-        if (headerSize < FLV_HEADER_SIZE) throw parseError('Invalid FLV header size');
-        at = headerSize + 4; // PreviousTagSize0
-        if (buf.length < at) {
-          this.#pending = buf;
-          return [];
-        }
-      }
+      this.#header = Buffer.alloc(0);
       this.#started = true;
+      at = start;
     }
     const tags: FlvTag[] = [];
-    while (buf.length - at >= TAG_HEADER_SIZE) {
-      const typeId = buf[at] & 0x1f; // the upper bits flag filtering/encryption
-      const size = buf.readUIntBE(at + 1, 3);
-      const total = TAG_HEADER_SIZE + size + 4;
-      const type = TAG_TYPES[typeId];
-      if (type === undefined) throw parseError(`Unknown FLV tag type ${typeId} at byte offset ${at}`);
-      if (buf.length - at < total) break;
-      tags.push({
-        type,
-        timestamp: readTimestamp(buf, at + 4),
-        data: buf.subarray(at + TAG_HEADER_SIZE, at + TAG_HEADER_SIZE + size),
-      });
+    if (this.#partsLength > 0) {
+      at = this.#completeSplitTag(buf, at, tags);
+      if (this.#partsLength > 0) return tags;
+    }
+    while (at < buf.length) {
+      const total = tagLength(buf, at);
+      if (total === undefined || buf.length - at < total) break;
+      tags.push(readTag(buf, at));
       at += total;
     }
-    this.#pending = at === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    if (at < buf.length) this.#keep(buf.subarray(at));
     return tags;
   }
+
+  // Adds what the split tag still needs from buf; returns where buf's own tags start.
+  #completeSplitTag(buf: Buffer, at: number, tags: FlvTag[]): number {
+    if (this.#partsLength < TAG_HEADER_SIZE) {
+      const take = Math.min(TAG_HEADER_SIZE - this.#partsLength, buf.length - at);
+      this.#keep(buf.subarray(at, at + take));
+      at += take;
+      if (this.#partsLength < TAG_HEADER_SIZE) return at;
+    }
+    const head = Buffer.concat(this.#parts, this.#partsLength);
+    const total = tagLength(head, 0) as number;
+    const take = Math.min(total - this.#partsLength, buf.length - at);
+    this.#keep(buf.subarray(at, at + take));
+    at += take;
+    if (this.#partsLength === total) {
+      tags.push(readTag(Buffer.concat(this.#parts, total), 0));
+      this.#parts = [];
+      this.#partsLength = 0;
+    }
+    return at;
+  }
+
+  // Copied: the caller may reuse its buffer once push() returns.
+  #keep(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.#parts.push(Buffer.from(bytes));
+    this.#partsLength += bytes.length;
+  }
+}
+
+// Where the first tag starts: after the file header and PreviousTagSize0 when the stream
+// has one, at 0 when it starts with a tag, undefined while that cannot be told yet.
+function fileHeaderEnd(buf: Buffer): number | undefined {
+  if (buf.length < 3) return undefined;
+  if (buf.toString('latin1', 0, 3) !== 'FLV') return 0;
+  if (buf.length < FLV_HEADER_SIZE) return undefined;
+  const headerSize = buf.readUInt32BE(5);
+  if (headerSize < FLV_HEADER_SIZE) throw parseError('Invalid FLV header size');
+  return buf.length < headerSize + 4 ? undefined : headerSize + 4;
+}
+
+// Bytes of the tag at `at` (header, data, PreviousTagSize); undefined without its header.
+function tagLength(buf: Buffer, at: number): number | undefined {
+  if (buf.length - at < TAG_HEADER_SIZE) return undefined;
+  const typeId = buf[at] & 0x1f; // the upper bits flag filtering/encryption
+  if (TAG_TYPES[typeId] === undefined) throw parseError(`Unknown FLV tag type ${typeId}`);
+  return TAG_HEADER_SIZE + buf.readUIntBE(at + 1, 3) + 4;
+}
+
+function readTag(buf: Buffer, at: number): FlvTag {
+  const size = buf.readUIntBE(at + 1, 3);
+  return {
+    type: TAG_TYPES[buf[at] & 0x1f],
+    timestamp: readTimestamp(buf, at + 4),
+    data: buf.subarray(at + TAG_HEADER_SIZE, at + TAG_HEADER_SIZE + size),
+  };
 }
 
 /** The tags inside an RTMP aggregate message, with absolute timestamps. */
