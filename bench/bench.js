@@ -1,0 +1,80 @@
+'use strict';
+// `npm run bench`: node-librtmp against FFmpeg and stock librtmp, publishing the same FLV to
+// nginx-rtmp on loopback over RTMP and RTMPS. See bench/README.md for the method.
+//
+//   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,ffmpeg,stock-librtmp
+//                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
+//   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps]
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { checkPrerequisites, describeMachine } = require('./lib/environment');
+const { runConcurrent } = require('./lib/concurrent');
+const { runThroughput } = require('./lib/throughput');
+
+const OUT_DIR = path.join(__dirname, 'out');
+
+const { values: opts } = parseArgs({
+  options: {
+    size: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '3' },
+    clients: { type: 'string', default: 'node-librtmp,ffmpeg,stock-librtmp' },
+    schemes: { type: 'string' },
+    'batch-kb': { type: 'string', default: '512' },
+    'in-flight': { type: 'string', default: '4' },
+    'skip-strace': { type: 'boolean', default: false },
+    package: { type: 'string', default: path.join(__dirname, '..') },
+    concurrent: { type: 'string' },
+    bitrate: { type: 'string', default: '4000' },
+    duration: { type: 'string', default: '30' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function positiveNumber(name) {
+  const value = Number(opts[name]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+async function main() {
+  if (opts.help) {
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 7).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    return;
+  }
+  checkPrerequisites(opts.package);
+  const machine = describeMachine();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  let result;
+  if (opts.concurrent !== undefined) {
+    result = await runConcurrent({
+      outDir: OUT_DIR,
+      count: positiveNumber('concurrent'),
+      kbps: positiveNumber('bitrate'),
+      durationSeconds: positiveNumber('duration'),
+      schemes: (opts.schemes ?? 'rtmps').split(','),
+      packageRoot: opts.package,
+    });
+  } else {
+    result = await runThroughput({
+      outDir: OUT_DIR,
+      sizeMB: positiveNumber('size'),
+      runs: positiveNumber('runs'),
+      clients: opts.clients.split(','),
+      schemes: (opts.schemes ?? 'rtmp,rtmps').split(','),
+      batchKb: positiveNumber('batch-kb'),
+      inFlight: positiveNumber('in-flight'),
+      strace: !opts['skip-strace'],
+      packageRoot: opts.package,
+    });
+  }
+  const file = path.join(OUT_DIR, `${result.mode}-${stamp}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ machine, ...result }, null, 2)}\n`);
+  process.stdout.write(`\n${machine.summary}\n\n${result.markdown}\n\nJSON: ${path.relative(process.cwd(), file)}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack || error}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,77 @@
+'use strict';
+// One node-librtmp publisher, flat out: reads the FLV file in slices, parses each into tags
+// (FlvParser) and sends them with one writeTags() per slice, with a few batches in flight.
+// Run as its own process so that its CPU time is its own.
+//
+//   node node-librtmp-publish.js <url> <file.flv> [--ca pem-file] [--batch-kb 512]
+//                                [--in-flight 4] [--package dir]
+//   node node-librtmp-publish.js --idle-only
+//
+// Prints one JSON line: bytes, publish seconds, CPU, peak RSS, event-loop delay; with
+// --idle-only, the event-loop delay of this process doing nothing for a second (the baseline).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { parseArgs } = require('node:util');
+const { eventLoopSummary, ELD_RESOLUTION_MS } = require('../lib/event-loop');
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    ca: { type: 'string' },
+    'batch-kb': { type: 'string', default: '512' },
+    'in-flight': { type: 'string', default: '4' },
+    package: { type: 'string', default: path.join(__dirname, '..', '..') },
+    'idle-only': { type: 'boolean', default: false },
+  },
+});
+
+function print(result) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function idleOnly() {
+  const idle = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  idle.disable();
+  print({ eventLoop: eventLoopSummary(idle) });
+}
+
+async function publishFile(url, file) {
+  const { publish, FlvParser } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
+  const inFlight = Number(opts['in-flight']);
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  eld.enable();
+  const connection = await publish(url, opts.ca ? { tls: { ca: fs.readFileSync(opts.ca, 'utf8') } } : {});
+  const parser = new FlvParser();
+  const pending = [];
+  let bytes = 0;
+  const slices = fs.createReadStream(file, { highWaterMark: Number(opts['batch-kb']) * 1024 });
+  for await (const slice of slices) {
+    pending.push(connection.writeTags(parser.push(slice)));
+    bytes += slice.length;
+    if (pending.length >= inFlight) await pending.shift();
+  }
+  await Promise.all(pending);
+  const stats = connection.stats();
+  await connection.close();
+  eld.disable();
+  const cpu = process.cpuUsage(cpuBefore);
+  print({
+    bytes,
+    publishSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    messages: stats.messagesOut,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    eventLoop: eventLoopSummary(eld),
+  });
+}
+
+(opts['idle-only'] ? idleOnly() : publishFile(positionals[0], positionals[1])).catch((error) => {
+  process.stderr.write(`${error.stack || error}\n`);
+  process.exitCode = 1;
+});
