@@ -14,6 +14,7 @@ import {
 } from './flv';
 import { binding, type NativeConnection, type NativeFailure, type NativeStats, type NativeTlsInfo } from './native';
 import { openParams, validateOptions, type RtmpOptions } from './options';
+import { nativeLogHandler } from './log';
 import { makeRedactor } from './redact';
 import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
@@ -91,6 +92,7 @@ export class RtmpConnection extends EventEmitter {
         reject(abortError(signal?.reason));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      const log = nativeLogHandler(opts, redact, url.redacted);
       native.open(params, (failure) => {
         signal?.removeEventListener('abort', onAbort);
         if (settled) return;
@@ -101,7 +103,7 @@ export class RtmpConnection extends EventEmitter {
         } else {
           resolve();
         }
-      });
+      }, log?.handler, log?.level);
     });
     connection.#connectTimeMs = performance.now() - started;
     if (signal) {

@@ -7,6 +7,7 @@ import type { RtmpOptions } from './options';
 export { RtmpConnection, type ConnectionMode, type ConnectionStats, type TlsInfo } from './connection';
 export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
+export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
 export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';
 

@@ -84,8 +84,17 @@ export interface NativeStats {
 
 /** One librtmp connection; every method that blocks runs on the connection's own thread. */
 export interface NativeConnection {
-  /** Connects (TCP, TLS, RTMP handshake, connect, publish or play). Once per object. */
-  open(params: NativeOpenParams, callback: NativeCallback): void;
+  /**
+   * Connects (TCP, TLS, RTMP handshake, connect, publish or play). Once per object.
+   * `logHandler` gets what librtmp logs on this connection's thread up to `logLevel`
+   * (1 error .. 4 debug), unredacted: lib/log.ts redacts.
+   */
+  open(
+    params: NativeOpenParams,
+    callback: NativeCallback,
+    logHandler?: (level: number, line: string) => void,
+    logLevel?: number,
+  ): void;
   /** Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. Copies the bodies. */
   write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback): void;
   /**

@@ -1,6 +1,7 @@
 // Connection options: validated here, with coded errors, before any native call; then
 // turned into the addon's open() parameters.
 import { invalidArg } from './errors';
+import type { LogLevel, Logger } from './log';
 import type { NativeOpenParams } from './native';
 import { nativeEngineOptions, nativeTlsOptions, type EngineOption, type TlsOptions } from './tls';
 import { hasControlCharacters, usesTls, type ParsedRtmpUrl } from './url';
@@ -35,6 +36,11 @@ export interface RtmpOptions {
   tls?: TlsOptions;
   /** The crypto engine (cryptodev offload); process-wide, see README. */
   engine?: EngineOption;
+  /** Receives librtmp's log lines for this connection, stream key masked. Default: the
+   * logger given to setLogger(), or stderr when NODE_LIBRTMP_LOG is a level. */
+  logger?: Logger;
+  /** Deepest level passed to the logger (default 'info'). */
+  logLevel?: LogLevel;
   /** Cancels connecting (and the returned connection's pending work). */
   signal?: AbortSignal;
 }

@@ -54,18 +54,18 @@ export function usesTls(scheme: Scheme): boolean {
   return isTlsScheme(scheme);
 }
 
-// librtmp: app is app[/instance]; with four or more path segments it is everything before
-// the last one.
+// librtmp: app is app[/instance]: up to the first, second or third slash of the whole path
+// (query included, as librtmp scans it), whichever is the last one there is.
 function splitAppAndPlaypath(path: string): { app: string; playpath: string } {
-  const query = path.indexOf('?');
-  const beforeQuery = query >= 0 ? path.slice(0, query) : path;
-  const slashes: number[] = [];
-  for (let i = 0; i < beforeQuery.length && slashes.length < 3; i++) {
-    if (beforeQuery[i] === '/') slashes.push(i);
+  if (path.startsWith('ondemand/')) return { app: 'ondemand', playpath: path.slice(9) };
+  let cut = -1;
+  for (let i = 0, found = 0; i < path.length && found < 3; i++) {
+    if (path[i] === '/') {
+      cut = i;
+      found++;
+    }
   }
-  if (beforeQuery.startsWith('ondemand/')) return { app: 'ondemand', playpath: path.slice(9) };
-  const cut = slashes.length > 0 ? slashes[slashes.length - 1] : -1;
-  if (cut < 0) return { app: beforeQuery, playpath: '' };
+  if (cut < 0) return { app: path, playpath: '' };
   return { app: path.slice(0, cut), playpath: path.slice(cut + 1) };
 }
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
-import { connect, ErrorCodes, publish, RtmpError } from '../lib/index';
+import { connect, ErrorCodes, publish, RtmpError, setLogger, type LogEntry } from '../lib/index';
 import { FlvParser } from '../lib/flv';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffmpegPublish, ffprobeFrames } from './helpers/media';
@@ -107,6 +107,41 @@ describe('the API', () => {
     assert.equal(error.code, ErrorCodes.ABORTED);
     await player.close();
     await pub.close();
+  });
+
+  test("librtmp's log lines reach the connection's logger, the key masked", async () => {
+    const key = 'LOGKEY-5d1e-secret';
+    const lines: LogEntry[] = [];
+    const pub = await publish(nginx.url('live', key), { logger: (e) => lines.push(e), logLevel: 'debug' });
+    await pub.close();
+    assert.ok(lines.length > 5, `${lines.length} lines`);
+    assert.ok(lines.some((e) => e.level === 'debug' && e.message.includes('Invoking publish')), 'protocol lines');
+    assert.ok(lines.some((e) => e.message.includes('NetStream.Publish.Start')), 'the server status, decoded');
+    for (const e of lines) {
+      assert.ok(!JSON.stringify(e).includes(key), e.message);
+      assert.match(e.url, /\/live\/\*\*\*\*$/);
+    }
+    // Levels filter: nothing deeper than asked for.
+    const errorsOnly: LogEntry[] = [];
+    const quiet = await publish(nginx.url('live', `${key}-2`), { logger: (e) => errorsOnly.push(e), logLevel: 'error' });
+    await quiet.close();
+    assert.ok(errorsOnly.every((e) => e.level === 'error'));
+  });
+
+  test('setLogger() is the default for connections opened without a logger', async () => {
+    const lines: LogEntry[] = [];
+    setLogger((e) => lines.push(e), 'debug');
+    try {
+      const pub = await publish(nginx.url('live', 'defaultLogger'));
+      await pub.close();
+    } finally {
+      setLogger(null);
+    }
+    assert.ok(lines.length > 0);
+    const before = lines.length;
+    const pub = await publish(nginx.url('live', 'noLogger'));
+    await pub.close();
+    assert.equal(lines.length, before, 'no logger after setLogger(null)');
   });
 
   test('the stream key appears in no error, message or inspected object', async () => {

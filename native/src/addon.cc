@@ -13,21 +13,20 @@
 #include "connection.h"
 #include "engine.h"
 #include "js_values.h"
+#include "log_bridge.h"
 #include "openssl_guard.h"
 #include "openssl_init.h"
 
 namespace librtmp_node {
 namespace {
 
-// librtmp prints to stderr by default, and some of its lines name the playpath (the
-// stream key). Nothing leaves the library that way.
-void SilentLog(int, const char*, va_list) {}
-
 void InitProcessOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
     InitOpenSsl();
-    RTMP_LogSetCallback(SilentLog);
+    // librtmp prints to stderr by default, and some lines name the playpath (the stream
+    // key): its output goes to the connection that logged it instead, or nowhere.
+    InstallLogBridge();
     // librtmp's handshake fills its random bytes with rand(), which nobody seeds.
     std::srand(static_cast<unsigned>(std::time(nullptr)) ^ static_cast<unsigned>(getpid()));
   });

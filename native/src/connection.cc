@@ -71,7 +71,11 @@ Napi::Value Connection::Open(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Callback cb = Persist(info[1]);
-  thread_ = std::make_shared<ConnectionThread>(env);
+  // Optional: a log handler (level, message) and the deepest librtmp level it wants.
+  Napi::Function logHandler =
+      info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  const int logLevel = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : -1;
+  thread_ = std::make_shared<ConnectionThread>(env, logHandler, logLevel);
   if (!referenced_) thread_->dispatcher().Unref();
   addon_->Track(thread_);
   auto status = std::make_shared<Status>();

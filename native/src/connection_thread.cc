@@ -2,9 +2,35 @@
 
 namespace librtmp_node {
 
-ConnectionThread::ConnectionThread(Napi::Env env)
+namespace {
+constexpr int kMaxLogLinesInFlight = 256;
+}  // namespace
+
+ConnectionThread::ConnectionThread(Napi::Env env, Napi::Function logHandler, int logLevel)
     : dispatcher_(std::make_unique<JsDispatcher>(env, "librtmp:connection")),
-      thread_([this] { Run(); }) {}
+      logLevel_(logHandler.IsEmpty() ? -1 : logLevel),
+      logHandler_(logHandler.IsEmpty()
+                      ? nullptr
+                      : std::make_shared<Napi::FunctionReference>(Napi::Persistent(logHandler))) {
+  if (logLevel_ >= 0) RequireLogLevel(logLevel_);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ConnectionThread::Log(int level, std::string message) {
+  if (!logHandler_) return;
+  if (logInFlight_->load() >= kMaxLogLinesInFlight) {
+    ++logDropped_;
+    return;
+  }
+  const uint64_t dropped = logDropped_.exchange(0);
+  if (dropped > 0) message = "[" + std::to_string(dropped) + " log lines dropped] " + message;
+  ++*logInFlight_;
+  dispatcher_->Post([handler = logHandler_, counter = logInFlight_, level,
+                     message = std::move(message)](Napi::Env env) {
+    --*counter;
+    handler->Call({Napi::Number::New(env, level), Napi::String::New(env, message)});
+  });
+}
 
 ConnectionThread::~ConnectionThread() { Abandon(true); }
 
@@ -44,6 +70,7 @@ bool ConnectionThread::TryJoin() {
 }
 
 void ConnectionThread::Run() {
+  SetThreadLogSink(this);
   bool done = false;
   while (!done) {
     Job job;
@@ -70,6 +97,7 @@ void ConnectionThread::Run() {
     if (job.completion) dispatcher_->Post(std::move(job.completion));
   }
   session_.Teardown();
+  SetThreadLogSink(nullptr);
   dispatcher_->ReleaseFromProducer();
 }
 

@@ -8,26 +8,35 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "js_dispatcher.h"
+#include "log_bridge.h"
 #include "session.h"
 
 namespace librtmp_node {
 
-class ConnectionThread {
+class ConnectionThread : public LogSink {
  public:
   using Work = std::function<void(Session&, bool skipped)>;
   using Completion = JsDispatcher::Completion;
 
-  // JS thread. Starts the thread.
-  explicit ConnectionThread(Napi::Env env);
-  ~ConnectionThread();
+  // JS thread. Starts the thread. `logHandler` (may be empty) receives (level, message)
+  // for what librtmp logs on this thread at or below `logLevel`.
+  ConnectionThread(Napi::Env env, Napi::Function logHandler, int logLevel);
+  ~ConnectionThread() override;
+
+  // LogSink, on this connection's thread. Never blocks: past a bound of lines in flight
+  // to JS, lines are dropped and counted.
+  void Log(int level, std::string message) override;
+  int level() const override { return logLevel_; }
 
   // JS thread. Work runs in submission order. After a final job the thread exits; later
   // submissions run with skipped = true.
@@ -61,6 +70,10 @@ class ConnectionThread {
   std::condition_variable wake_;
   std::deque<Job> jobs_;
   bool finalQueued_ = false;
+  const int logLevel_;
+  std::shared_ptr<Napi::FunctionReference> logHandler_;
+  std::shared_ptr<std::atomic<int>> logInFlight_ = std::make_shared<std::atomic<int>>(0);
+  std::atomic<uint64_t> logDropped_{0};
   bool finished_ = false;
   std::thread thread_;
 };
