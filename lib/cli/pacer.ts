@@ -1,0 +1,37 @@
+// Real-time pacing by media timestamps (like ffmpeg -re). Every deadline is computed from one
+// anchor on the monotonic clock, so timer lateness never accumulates: a late wake-up only
+// shortens the next wait.
+
+export class Pacer {
+  #anchor: { wallMs: number; mediaMs: number } | undefined;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(signal?: AbortSignal) {
+    this.#signal = signal;
+  }
+
+  /** Milliseconds until `mediaMs` is due (0 or less: due now). The first call sets the anchor. */
+  delayFor(mediaMs: number): number {
+    const now = performance.now();
+    this.#anchor ??= { wallMs: now, mediaMs };
+    return this.#anchor.wallMs + (mediaMs - this.#anchor.mediaMs) - now;
+  }
+
+  /** Resolves when `mediaMs` is due, or at once when the signal aborts. */
+  async waitFor(mediaMs: number): Promise<void> {
+    const signal = this.#signal;
+    for (;;) {
+      const delay = this.delayFor(mediaMs);
+      if (delay <= 0 || signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.ceil(delay));
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}

@@ -1,0 +1,169 @@
+// `librtmp pull <url> [output]`: plays a stream and writes it as FLV to a file or stdout,
+// like rtmpdump.
+import fs from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import type { RtmpConnection } from '../connection';
+import { encodeFlvHeader, encodeTag } from '../flv';
+import { connect } from '../index';
+import type { RtmpOptions } from '../options';
+import { connectionFlagSpecs, connectionFlagsHelp, connectionOptions } from './connection-flags';
+import type { CliContext } from './context';
+import { CliError, ExitCodes, usageError, type ExitCode } from './exit-codes';
+import { MediaClock } from './media-clock';
+import { parseProgressMode, ProgressReporter } from './progress';
+
+export const pullHelp = `Usage: librtmp pull [options] <url> [output]
+
+Plays <url> and writes it as FLV to [output] (a file; - or nothing for stdout) until the
+stream ends, --duration is reached, or Ctrl-C.
+
+Options:
+  --duration S           stop after S seconds of media time
+  --live                 the stream is live (no seeking, no duration)
+  --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
+                         (one JSON object per second on stderr), none
+${connectionFlagsHelp}
+  -h, --help             this help
+
+Examples:
+  librtmp pull rtmp://127.0.0.1/live/test out.flv
+  librtmp pull --live --duration 10 rtmp://127.0.0.1/live/test - | ffprobe -i -
+  librtmp pull --ca server.pem rtmps://ingest.example/live/test out.flv`;
+
+const specs = {
+  ...connectionFlagSpecs,
+  duration: { type: 'string' },
+  live: { type: 'boolean' },
+  progress: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Output = NodeJS.WritableStream & { destroyed?: boolean };
+
+function openOutput(path: string | undefined, ctx: CliContext): { out: Output; isFile: boolean } {
+  if (path === undefined || path === '-') {
+    if (ctx.stdout.isTTY) throw usageError('stdout is a terminal; name an output file or pipe the output');
+    return { out: ctx.stdout, isFile: false };
+  }
+  try {
+    return { out: fs.createWriteStream('', { fd: fs.openSync(path, 'w') }), isFile: true };
+  } catch (error) {
+    throw new CliError('ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, ExitCodes.USAGE);
+  }
+}
+
+export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({ args: argv, options: specs, allowPositionals: true });
+  if (values.help) {
+    ctx.stdout.write(`${pullHelp}\n`);
+    return ExitCodes.OK;
+  }
+  if (positionals.length < 1 || positionals.length > 2) throw usageError('pull takes <url> and an optional output (see librtmp pull --help)');
+  const [url, outputPath] = positionals;
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    const s = Number(values.duration);
+    if (values.duration.trim() === '' || !Number.isFinite(s) || s <= 0) throw usageError('--duration takes a positive number of seconds');
+    durationMs = s * 1000;
+  }
+  const options: RtmpOptions = { ...connectionOptions(values), live: values.live === true };
+  const progressMode = parseProgressMode(values.progress);
+  const { out, isFile } = openOutput(outputPath, ctx);
+  if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
+
+  let outputError: Error | undefined;
+  // A reader that went away (| head) ends the pull; other write errors fail it.
+  out.on('error', (error: Error) => {
+    outputError = error;
+  });
+  let connection: RtmpConnection;
+  try {
+    connection = await connectPlayer(url, options, ctx.stop);
+  } catch (error) {
+    await finishOutput(out, isFile);
+    throw error;
+  }
+  // Counted as written: with --duration, the tag that reaches it is not written.
+  const clock = new MediaClock();
+  let videoFrames = 0;
+  const progress = new ProgressReporter(progressMode, ctx.stderr, () => {
+    const stats = connection.stats();
+    return {
+      mediaMs: clock.elapsedMs,
+      bytes: stats.bytesIn,
+      kbps: stats.bitrateInKbps,
+      videoFrames,
+      queuedBytes: 0,
+      dropped: 0,
+      reconnects: 0,
+    };
+  });
+  const onStop = (): void => void connection.close();
+  ctx.stop.addEventListener('abort', onStop, { once: true });
+  progress.start();
+  try {
+    let header = true;
+    for (;;) {
+      let tags;
+      try {
+        tags = await connection.readTags();
+      } catch (error) {
+        if (ctx.stop.aborted) break; // closed by the stop
+        throw error;
+      }
+      if (tags === null || outputError) break;
+      const parts = header ? [encodeFlvHeader()] : [];
+      header = false;
+      let reached = false;
+      for (const tag of tags) {
+        const at = clock.see(tag);
+        if (durationMs !== undefined && at >= durationMs) {
+          reached = true;
+          break;
+        }
+        if (tag.type === 'video') videoFrames++;
+        parts.push(encodeTag(tag));
+      }
+      if (parts.length > 0 && !out.write(Buffer.concat(parts))) {
+        await Promise.race([once(out, 'drain'), once(out, 'error')]).catch(() => undefined);
+      }
+      if (reached || ctx.stop.aborted) break;
+    }
+    await connection.close();
+  } catch (error) {
+    await connection.destroy();
+    throw error;
+  } finally {
+    ctx.stop.removeEventListener('abort', onStop);
+    progress.stop();
+    await finishOutput(out, isFile);
+  }
+  if (outputError && (outputError as NodeJS.ErrnoException).code !== 'EPIPE') {
+    throw new CliError('ERR_OUTPUT', `writing the output failed: ${outputError.message}`, ExitCodes.STREAM);
+  }
+  return ctx.stop.aborted ? ExitCodes.INTERRUPTED : ExitCodes.OK;
+}
+
+async function connectPlayer(url: string, options: RtmpOptions, stop: AbortSignal): Promise<RtmpConnection> {
+  const connecting = new AbortController();
+  const onStop = (): void => connecting.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  try {
+    return await connect(url, { ...options, mode: 'play', signal: connecting.signal });
+  } finally {
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
+// Files are flushed and closed; stdout is only drained (it is not ours to close).
+async function finishOutput(out: Output, isFile: boolean): Promise<void> {
+  if (out.destroyed) return;
+  if (isFile) {
+    const closed = once(out, 'close').catch(() => undefined);
+    out.end();
+    await closed;
+    return;
+  }
+  await new Promise<void>((resolve) => out.write('', () => resolve()));
+}

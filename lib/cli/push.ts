@@ -1,0 +1,146 @@
+// `librtmp push <input> <url>`: publishes FLV from a file or stdin, paced in real time by
+// its timestamps unless --no-realtime.
+import { parseArgs } from 'node:util';
+import type { RtmpConnection } from '../connection';
+import type { FlvTag } from '../flv';
+import { publish } from '../index';
+import type { RtmpOptions } from '../options';
+import { connectionFlagSpecs, connectionFlagsHelp, connectionOptions } from './connection-flags';
+import type { CliContext } from './context';
+import { ExitCodes, usageError, type ExitCode } from './exit-codes';
+import { checkInput, parseInputFormat, readInput, type InputSpec } from './input';
+import { MediaClock } from './media-clock';
+import { Pacer } from './pacer';
+import { parseProgressMode, ProgressReporter } from './progress';
+
+export const pushHelp = `Usage: librtmp push [options] <input> <url>
+
+Publishes <input> (an FLV file, or - for stdin) to <url> (rtmp, rtmps, rtmpe, rtmpt, rtmpte,
+rtmpts). Files are sent in real time by their timestamps, like ffmpeg -re.
+
+Options:
+  --no-realtime          send as fast as the connection takes it
+  --loop                 start the file again at its end (timestamps go on); stop with Ctrl-C
+  --input-format F       flv (default; H.264/HEVC + AAC elementary streams are to come)
+  --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
+                         (one JSON object per second on stderr), none
+${connectionFlagsHelp}
+  -h, --help             this help
+
+Examples:
+  librtmp push clip.flv rtmp://127.0.0.1/live/test
+  librtmp push --loop --no-realtime test.flv rtmp://ingest.example/live/test
+  ffmpeg -re -i cam.mp4 -c copy -f flv - | librtmp push --no-realtime - rtmp://host/live/cam
+  Facebook Live from a camera (TLS 1.2 suites the devcrypto engine serves):
+  librtmp push --camera-preset clip.flv "rtmps://live-api-s.facebook.com:443/rtmp/$KEY"
+
+The stream key never appears in output: messages show the URL as rtmps://host:443/app/****.`;
+
+const specs = {
+  ...connectionFlagSpecs,
+  'no-realtime': { type: 'boolean' },
+  loop: { type: 'boolean' },
+  'input-format': { type: 'string' },
+  progress: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface PushCounters {
+  clock: MediaClock;
+  videoFrames: number;
+}
+
+export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({ args: argv, options: specs, allowPositionals: true });
+  if (values.help) {
+    ctx.stdout.write(`${pushHelp}\n`);
+    return ExitCodes.OK;
+  }
+  if (positionals.length !== 2) throw usageError('push takes <input> and <url> (see librtmp push --help)');
+  const [inputPath, url] = positionals;
+  const input: InputSpec = { path: inputPath, format: parseInputFormat(values['input-format']), loop: values.loop === true };
+  const options = connectionOptions(values);
+  const progressMode = parseProgressMode(values.progress);
+  checkInput(input, ctx.stdin);
+  if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
+
+  const connection = await connectPublisher(url, options, ctx.stop);
+  const counters: PushCounters = { clock: new MediaClock(), videoFrames: 0 };
+  const progress = new ProgressReporter(progressMode, ctx.stderr, () => {
+    const stats = connection.stats();
+    return {
+      mediaMs: counters.clock.elapsedMs,
+      bytes: stats.bytesOut,
+      kbps: stats.bitrateOutKbps,
+      videoFrames: counters.videoFrames,
+      queuedBytes: stats.queuedBytes,
+      // Reconnecting and dropping under congestion come with the camera pipeline.
+      dropped: 0,
+      reconnects: 0,
+    };
+  });
+  progress.start();
+  try {
+    const pacer = values['no-realtime'] ? undefined : new Pacer(ctx.stop);
+    for await (const batch of readInput(input, ctx.stdin, ctx.stop)) {
+      await send(connection, batch, pacer, counters, ctx.stop);
+      if (ctx.stop.aborted) break;
+    }
+    // Graceful either way: queued tags are written, then unpublish and close.
+    await connection.close();
+  } catch (error) {
+    await connection.destroy();
+    throw error;
+  } finally {
+    progress.stop();
+  }
+  return ctx.stop.aborted ? ExitCodes.INTERRUPTED : ExitCodes.OK;
+}
+
+/**
+ * Connects once. The reconnect policy of the camera issue (retry with backoff, resume the
+ * timeline) replaces this function; the sending loop only needs a connection.
+ */
+async function connectPublisher(url: string, options: RtmpOptions, stop: AbortSignal): Promise<RtmpConnection> {
+  // Only the connect phase is abortable: once connected, a stop closes gracefully instead.
+  const connecting = new AbortController();
+  const onStop = (): void => connecting.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  try {
+    return await publish(url, { ...options, signal: connecting.signal });
+  } finally {
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
+// Writes a batch: at once without a pacer, else each run of tags when its time has come.
+async function send(connection: RtmpConnection, batch: FlvTag[], pacer: Pacer | undefined, counters: PushCounters, stop: AbortSignal): Promise<void> {
+  const count = (tags: FlvTag[]): void => {
+    for (const tag of tags) {
+      counters.clock.see(tag);
+      if (tag.type === 'video') counters.videoFrames++;
+    }
+  };
+  if (!pacer) {
+    await connection.writeTags(batch);
+    count(batch);
+    return;
+  }
+  let due: FlvTag[] = [];
+  for (const tag of batch) {
+    if (pacer.delayFor(tag.timestamp) > 0) {
+      if (due.length > 0) {
+        await connection.writeTags(due);
+        count(due);
+        due = [];
+      }
+      await pacer.waitFor(tag.timestamp);
+      if (stop.aborted) return;
+    }
+    due.push(tag);
+  }
+  if (due.length > 0) {
+    await connection.writeTags(due);
+    count(due);
+  }
+}
