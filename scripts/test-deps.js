@@ -27,6 +27,12 @@ const requirements = [
   { what: 'cmake', present: () => findExecutable('cmake'), pkg: 'cmake' },
   { what: 'pkg-config', present: () => findExecutable('pkg-config'), pkg: 'pkg-config' },
   { what: 'nettle headers', present: () => fs.existsSync('/usr/include/nettle/aes.h'), pkg: 'nettle-dev' },
+  // RTMPE's independent peers (a GnuTLS librtmp build), in a private network namespace.
+  { what: 'rtmpdump', present: () => findExecutable('rtmpdump'), pkg: 'rtmpdump' },
+  { what: 'rtmpsuck', present: () => findExecutable('rtmpsuck'), pkg: 'rtmpdump' },
+  { what: 'ip', present: () => findExecutable('ip'), pkg: 'iproute2' },
+  { what: 'unshare', present: () => findExecutable('unshare'), pkg: 'util-linux' },
+  { what: 'script (pty for the CLI tests)', present: () => findExecutable('script'), pkg: 'bsdutils' },
 ];
 
 function missing() {

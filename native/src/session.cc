@@ -54,6 +54,23 @@ bool IsStreamEof(const RTMPPacket& packet) {
          packet.m_body[0] == 0 && packet.m_body[1] == 1;
 }
 
+bool SocketReadable(RTMP* r) {
+  if (r->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r->m_sb.sb_ssl)) > 0) return true;
+  pollfd p = {r->m_sb.sb_socket, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
+// RTMPT: the server speaks only in answers to our POSTs, and most answers carry no RTMP
+// bytes; RTMP_ReadPacket would post idle requests until the server says something. Takes
+// the answers that have arrived and tells whether RTMP bytes are due (native/patches/0005).
+bool TunnelDataPending(RTMP* r) {
+  while (!RTMP_HTTPTakeAnswers(r)) {
+    if (!SocketReadable(r)) return false;
+    if (RTMPSockBuf_Fill(&r->m_sb) < 1) return true;  // closed or broken: the reader tells
+  }
+  return true;
+}
+
 }  // namespace
 
 OutgoingBatch::OutgoingBatch(size_t count, size_t bodyBytes)
@@ -337,12 +354,8 @@ Status Session::Write(const OutgoingBatch& batch) {
 }
 
 bool Session::DataPending() {
-  if (r_->m_sb.sb_size > 0) return true;
-  if (r_->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r_->m_sb.sb_ssl)) > 0) {
-    return true;
-  }
-  pollfd p = {r_->m_sb.sb_socket, POLLIN, 0};
-  return poll(&p, 1, 0) > 0;
+  if ((r_->Link.protocol & RTMP_FEATURE_HTTP) != 0) return TunnelDataPending(r_);
+  return r_->m_sb.sb_size > 0 || SocketReadable(r_);
 }
 
 // A publisher must still answer pings and notice a server that refuses mid-stream.
