@@ -15,6 +15,7 @@ import {
 import { binding, type NativeConnection, type NativeFailure, type NativeStats, type NativeTlsInfo } from './native';
 import { openParams, validateOptions, type RtmpOptions } from './options';
 import { nativeLogHandler } from './log';
+import { decodeScriptData } from './media/metadata';
 import { makeRedactor } from './redact';
 import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
@@ -338,6 +339,15 @@ function checkTag(tag: FlvTag, index: number): void {
   }
 }
 
+// Metadata read from a server comes out as objects; undecodable script data stays bytes.
+function decodedScript(body: Buffer): Pick<FlvTag, 'script'> {
+  try {
+    return { script: decodeScriptData(body) };
+  } catch {
+    return {};
+  }
+}
+
 function toTags(data: Buffer, meta: Uint32Array): FlvTag[] {
   const tags: FlvTag[] = [];
   for (let i = 0; i + 3 < meta.length; i += 4) {
@@ -348,7 +358,8 @@ function toTags(data: Buffer, meta: Uint32Array): FlvTag[] {
       continue;
     }
     const type = tagTypeFromId(typeId);
-    if (type !== undefined) tags.push({ type, timestamp, data: body });
+    if (type === 'script') tags.push({ type, timestamp, data: body, ...decodedScript(body) });
+    else if (type !== undefined) tags.push({ type, timestamp, data: body });
   }
   return tags;
 }

@@ -9,6 +9,8 @@ export interface FlvTag {
   /** Milliseconds (FLV's 32-bit timestamp: 24 bits + 8 extension bits). */
   timestamp: number;
   data: Buffer;
+  /** Script tags that were read: the AMF0 data decoded (e.g. onMetaData and its object). */
+  script?: { name: string; values: import('./amf0').Amf0Value[] };
 }
 
 export const TAG_TYPE_IDS: Record<FlvTagType, number> = { audio: 8, video: 9, script: 18 };

@@ -6,7 +6,12 @@ import type { RtmpOptions } from './options';
 
 export { RtmpConnection, type ConnectionMode, type ConnectionStats, type TlsInfo } from './connection';
 export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
+export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
+export type { AudioFrame } from './media/aac';
+export type { VideoFrame } from './media/h264';
+export { decodeScriptData, encodeMetadata, metadataTag, type StreamMetadata } from './media/metadata';
+export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink } from './media/muxer';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
 export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';

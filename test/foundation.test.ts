@@ -92,6 +92,13 @@ describe('publish and play over RTMP', () => {
       for (let i = 1; i < list.length; i++) assert.ok(list[i].timestamp >= list[i - 1].timestamp, `timestamp ${i}`);
     }
     assert.equal(video[0].data[0] >> 4, 1, 'the first video tag is a keyframe');
+    // Metadata comes out decoded (nginx builds its own onMetaData for players).
+    const meta = tags.find((tag) => tag.script?.name === 'onMetaData');
+    assert.ok(meta, 'an onMetaData tag');
+    assert.deepEqual(
+      [(meta.script?.values[0] as Record<string, unknown>).width, (meta.script?.values[0] as Record<string, unknown>).height],
+      [avFacts.video.width, avFacts.video.height],
+    );
     assert.equal(video[0].data[0] & 0x0f, 7, 'H.264');
   });
 });
