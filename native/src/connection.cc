@@ -103,22 +103,23 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
     ThrowCoded(env, code::kInvalidArg, "write(): meta must hold a type and a timestamp per body");
     return env.Undefined();
   }
-  size_t total = 0;
   for (uint32_t i = 0; i < count; ++i) {
     Napi::Value body = bodies[i];
     if (!body.IsBuffer()) {
       ThrowCoded(env, code::kInvalidArg, "write(): every body must be a Buffer");
       return env.Undefined();
     }
-    total += body.As<Napi::Buffer<uint8_t>>().Length();
   }
-  // The one copy out of JS memory: librtmp writes chunk headers into the bytes around a
-  // body while sending, so it must never see a JS-owned buffer.
-  auto batch = std::make_shared<OutgoingBatch>(count, total);
+  // No copy here: the connection thread reads the bodies once, gathering each message into
+  // librtmp's send buffer. The array (and so every body) stays referenced until the
+  // completion runs on this thread; lib/ never changes the array it passes.
+  auto batch = std::make_shared<OutgoingBatch>(count);
   for (uint32_t i = 0; i < count; ++i) {
     auto body = bodies.Get(i).As<Napi::Buffer<uint8_t>>();
     batch->Add(static_cast<uint8_t>(meta[i * 2]), meta[i * 2 + 1], body.Data(), body.Length());
   }
+  auto keepAlive =
+      std::make_shared<Napi::ObjectReference>(Napi::Persistent(bodies.As<Napi::Object>()));
   Callback cb = Persist(info[2]);
   auto status = std::make_shared<Status>();
   thread_->Submit(
@@ -126,7 +127,7 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
         *status =
             skipped ? Status::Error(code::kClosed, "the connection was closed") : s.Write(*batch);
       },
-      [cb, status](Napi::Env env) { Answer(env, cb, *status); });
+      [cb, status, keepAlive](Napi::Env env) { Answer(env, cb, *status); });
   return env.Undefined();
 }
 

@@ -73,24 +73,20 @@ bool TunnelDataPending(RTMP* r) {
 
 }  // namespace
 
-OutgoingBatch::OutgoingBatch(size_t count, size_t bodyBytes)
-    : capacity_(bodyBytes + count * (RTMP_MAX_HEADER_SIZE + sizeof(kSetDataFrame))) {
-  storage_.reset(new char[capacity_ > 0 ? capacity_ : 1]);
-  messages_.reserve(count);
-}
-
-bool OutgoingBatch::Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size) {
+void OutgoingBatch::Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size) {
   const bool metadata = type == RTMP_PACKET_TYPE_INFO && size >= sizeof(kOnMetaData) &&
                         std::memcmp(data, kOnMetaData, sizeof(kOnMetaData)) == 0;
-  const size_t prefix = metadata ? sizeof(kSetDataFrame) : 0;
-  if (used_ + RTMP_MAX_HEADER_SIZE + prefix + size > capacity_) return false;
-  char* body = storage_.get() + used_ + RTMP_MAX_HEADER_SIZE;
-  if (prefix) std::memcpy(body, kSetDataFrame, prefix);
-  std::memcpy(body + prefix, data, size);
-  used_ += RTMP_MAX_HEADER_SIZE + prefix + size;
-  used_bodies_ += prefix + size;
-  messages_.push_back({type, timestamp, static_cast<uint32_t>(prefix + size), body});
-  return true;
+  if (!metadata) {
+    messages_.push_back(
+        {type, timestamp, static_cast<uint32_t>(size), reinterpret_cast<const char*>(data)});
+    return;
+  }
+  std::unique_ptr<char[]> body(new char[sizeof(kSetDataFrame) + size]);
+  std::memcpy(body.get(), kSetDataFrame, sizeof(kSetDataFrame));
+  std::memcpy(body.get() + sizeof(kSetDataFrame), data, size);
+  messages_.push_back(
+      {type, timestamp, static_cast<uint32_t>(sizeof(kSetDataFrame) + size), body.get()});
+  prefixed_.push_back(std::move(body));
 }
 
 Session::Session() { wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
@@ -340,7 +336,7 @@ Status Session::Write(const OutgoingBatch& batch) {
     packet.m_nTimeStamp = m.timestamp;
     packet.m_nInfoField2 = r_->m_stream_id;
     packet.m_nBodySize = m.size;
-    packet.m_body = m.body;
+    packet.m_body = const_cast<char*>(m.body);  // only read (native/patches/0004)
     errno = 0;
     // A failed send closes r_, and the cork with it.
     if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("write");

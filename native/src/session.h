@@ -33,29 +33,25 @@ struct OpenParams {
   EngineOptions engine;
 };
 
-// FLV messages copied once from JavaScript into native memory, each body with librtmp's
-// header headroom in front of it (RTMP_SendPacket writes chunk headers there).
+// FLV messages to send. Bodies are referred to, not copied: the caller keeps them alive and
+// unchanged until the batch has been sent (librtmp, as patched, only reads a body while it
+// gathers the message into its send buffer — the one copy on the send path). Only an
+// onMetaData body is copied, to put "@setDataFrame" in front of it.
 class OutgoingBatch {
  public:
   struct Message {
     uint8_t type;
     uint32_t timestamp;
     uint32_t size;
-    char* body;
+    const char* body;
   };
-  // Reserves room for `count` messages totalling `bodyBytes`.
-  OutgoingBatch(size_t count, size_t bodyBytes);
-  // Copies one body; returns false when the reserved room is exceeded.
-  bool Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size);
+  explicit OutgoingBatch(size_t count) { messages_.reserve(count); }
+  void Add(uint8_t type, uint32_t timestamp, const uint8_t* data, size_t size);
   const std::vector<Message>& messages() const { return messages_; }
-  size_t bodyBytes() const { return used_bodies_; }
 
  private:
-  std::unique_ptr<char[]> storage_;
-  size_t capacity_;
-  size_t used_ = 0;
-  size_t used_bodies_ = 0;
   std::vector<Message> messages_;
+  std::vector<std::unique_ptr<char[]>> prefixed_;
 };
 
 // Media messages read in one go: bodies back to back in `data`, and per message

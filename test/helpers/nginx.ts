@@ -404,7 +404,9 @@ class NginxInstance implements NginxServer {
     try {
       await this.stopProcess();
     } finally {
-      fs.rmSync(this.prefix, { recursive: true, force: true });
+      // Closing recordings makes nginx spawn `touch` for their .done markers as it stops;
+      // such an orphan can still create a file while the folder is being removed.
+      fs.rmSync(this.prefix, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
       unstopped.delete(this);
     }
   }
