@@ -212,4 +212,28 @@ describe('load and backpressure', () => {
       relay.close();
     }
   });
+
+  test('an AbortSignal cancels a write blocked on a server that stopped reading', async () => {
+    const relay = await startThrottledRelay(nginx.port, 1024 * 1024 * 1024);
+    try {
+      const pub = await publish(`rtmp://127.0.0.1:${relay.port}/live/abortWrite`, { timeout: 30_000 });
+      relay.stall();
+      const controller = new AbortController();
+      const tags = repeated(60); // more than the socket buffers take: the write must block
+      const writing = pub.writeTags(tags, { signal: controller.signal });
+      // Abort once the native thread is inside the write (the bytes queued, none answered).
+      while (pub.stats().bytesOut === 0 && relay.stats.bytesFromClient < 4 * 1024 * 1024) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      controller.abort();
+      const error = await writing.catch((e: unknown) => e);
+      assert.ok(error instanceof RtmpError, String(error));
+      assert.equal(error.code, ErrorCodes.ABORTED);
+      assert.equal(error.name, 'AbortError');
+      await pub.close();
+      assert.ok(pub.closed);
+    } finally {
+      relay.close();
+    }
+  });
 });
