@@ -7,6 +7,7 @@
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps]
 
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { checkPrerequisites, describeMachine } = require('./lib/environment');
@@ -72,6 +73,12 @@ async function main() {
   const file = path.join(OUT_DIR, `${result.mode}-${stamp}.json`);
   fs.writeFileSync(file, `${JSON.stringify({ machine, ...result }, null, 2)}\n`);
   process.stdout.write(`\n${machine.summary}\n\n${result.markdown}\n\nJSON: ${path.relative(process.cwd(), file)}\n`);
+}
+
+// Interrupted: exit through process.exit so the 'exit' handlers stop nginx and the clients
+// (a signal's default action would skip them and leave servers running).
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => process.exit(128 + os.constants.signals[signal]));
 }
 
 main().catch((error) => {

@@ -17,11 +17,23 @@ const TIME_MARK = 'BENCH_TIME';
  */
 function runMeasured(command, args, { env = process.env, timeoutMs = 600000, onLine } = {}) {
   const script = `TIMEFORMAT='${TIME_MARK} %3R %3U %3S'; time "$@"`;
+  // `exec` is impossible with the `time` keyword, so bash stays the parent: the client is
+  // killed through bash's process group when the bench is interrupted.
   const child = spawn('bash', ['-c', script, 'bash', command, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   trackChild(child);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', killGroup);
+  child.once('close', () => process.removeListener('exit', killGroup));
   let stdout = '';
   let stderr = '';
   let partial = '';
