@@ -144,6 +144,39 @@ describe('the API', () => {
     assert.equal(lines.length, before, 'no logger after setLogger(null)');
   });
 
+  test("errors from native work carry the caller's stack", async () => {
+    const port = await freePort();
+    async function connectFromHere(): Promise<unknown> {
+      return publish(`rtmp://127.0.0.1:${port}/live/x`, { timeout: 5000 }).catch((e: unknown) => e);
+    }
+    const error = await connectFromHere();
+    assert.ok(error instanceof RtmpError);
+    assert.match(String(error.stack), /^RtmpError: connection refused/);
+    assert.match(String(error.stack), /connectFromHere/);
+    assert.match(String(error.stack), /api\.test\.js/);
+  });
+
+  test("'close' and 'error' events, and await using", async () => {
+    const url = nginx.url('live', 'events');
+    const events: string[] = [];
+    {
+      await using pub = await publish(url);
+      pub.on('close', () => events.push('close'));
+    }
+    assert.deepEqual(events, ['close'], 'disposed at the end of the block');
+    // A connection whose server refuses mid-stream reports it as an 'error' event too.
+    const player = await connect(nginx.url('live', 'events-missing'), { timeout: 5000 }).catch((e: unknown) => e);
+    assert.ok(player instanceof RtmpError);
+    const pub = await publish(url);
+    const errors: RtmpError[] = [];
+    pub.on('error', (e: RtmpError) => errors.push(e));
+    await pub.destroy();
+    const failed = await pub.writeTag({ type: 'audio', timestamp: 0, data: Buffer.alloc(2) }).catch((e: unknown) => e);
+    assert.ok(failed instanceof RtmpError);
+    assert.equal(failed.code, ErrorCodes.CLOSED);
+    assert.deepEqual(errors, [], 'a deliberate destroy is not an error event');
+  });
+
   test('the stream key appears in no error, message or inspected object', async () => {
     const key = 'SECRETKEY-7f3a9c-do-not-leak';
     const util = await import('node:util');
