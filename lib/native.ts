@@ -75,6 +75,18 @@ export interface NativeEngineReport {
   digests: string[];
 }
 
+export interface NativeCipherSuite {
+  name: string;
+  standardName: string;
+  keyExchange: string;
+  authentication: string;
+  /** The EVP cipher's short name, as engine reports name it (AES-128-CBC). */
+  bulk: string;
+  /** The MAC digest's short name, or 'AEAD'. */
+  mac: string;
+  aead: boolean;
+}
+
 export interface NativeStats {
   bytesOut: number;
   bytesIn: number;
@@ -126,6 +138,11 @@ export interface NativeBinding {
   engine(): NativeEngineReport;
   /** Loads an engine to describe it, without making it the default. */
   probeEngine(options: NativeEngineOptions): { report: NativeEngineReport; error: NativeFailure | null };
+  /**
+   * The TLS 1.2 suites `ciphers` expands to in the addon's OpenSSL. Creating the SSL_CTX
+   * this needs settles the process's engine decision first, with `engine`.
+   */
+  expandCiphers(ciphers: string, engine: NativeEngineOptions): { suites: NativeCipherSuite[]; error: NativeFailure | null };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

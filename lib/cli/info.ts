@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { fromNative } from '../errors';
 import { binding, type NativeEngineReport } from '../native';
 import { CAMERA_PRESET } from './connection-flags';
-import { cipherKeywords, explicitSuites } from './cipher-suites';
 import type { CliContext } from './context';
 import { ExitCodes, usageError, type ExitCode } from './exit-codes';
 
@@ -36,7 +36,11 @@ const specs = {
 
 export interface SuiteReport {
   name: string;
-  bulkCipher: string | null;
+  standardName: string;
+  /** The EVP cipher as engines name it (AES-128-CBC, id-aes128-GCM, ...). */
+  bulkCipher: string;
+  /** The MAC digest, or AEAD. */
+  mac: string;
   engineServes: boolean;
 }
 
@@ -55,11 +59,8 @@ export interface InfoReport {
   };
   cipherString?: {
     input: string;
-    /** Explicit suite names, with the bulk cipher their name implies. */
+    /** The TLS 1.2 suites the string expands to in the addon's OpenSSL, in its order. */
     suites: SuiteReport[];
-    /** Keywords left unexpanded: that needs a native helper (see `expanded`). */
-    unexpanded: string[];
-    expanded: false;
   };
 }
 
@@ -98,16 +99,20 @@ export function infoReport(options: { engine?: string; ciphers?: string }): Info
     engine,
   };
   if (options.ciphers !== undefined) {
+    // Expanded by the addon's own OpenSSL (Node's and the system's are other libraries),
+    // in this process only, with the engine left off: the probe above says what it serves.
+    const { suites, error } = binding.expandCiphers(options.ciphers, { mode: 'off' });
+    if (error) throw fromNative(error, (text) => text);
     const served = new Set(engine.ciphers.map((c) => c.toUpperCase()));
     report.cipherString = {
       input: options.ciphers,
-      suites: explicitSuites(options.ciphers).map((s) => ({
+      suites: suites.map((s) => ({
         name: s.name,
-        bulkCipher: s.bulk ?? null,
-        engineServes: s.bulk !== undefined && served.has(s.bulk.toUpperCase()),
+        standardName: s.standardName,
+        bulkCipher: s.bulk,
+        mac: s.mac,
+        engineServes: served.has(s.bulk.toUpperCase()),
       })),
-      unexpanded: cipherKeywords(options.ciphers),
-      expanded: false,
     };
   }
   return report;
@@ -135,17 +140,10 @@ export function formatInfo(r: InfoReport): string {
   }
   const c = r.cipherString;
   if (c) {
-    lines.push(`ciphers     ${c.input}`);
+    lines.push(`ciphers     ${c.input} (TLS 1.2, as this build's OpenSSL expands it)`);
     for (const s of c.suites) {
-      const bulk = s.bulkCipher ?? 'unknown bulk cipher';
       const verdict = s.engineServes ? `served by ${e.id}` : e.available ? 'software (the engine does not serve it)' : 'software';
-      lines.push(`  ${s.name.padEnd(34)} ${bulk.padEnd(18)} ${verdict}`);
-    }
-    if (c.unexpanded.length > 0) {
-      lines.push(`  not expanded: ${c.unexpanded.join(' ')} (this build cannot expand cipher keywords yet;`);
-      lines.push('  suite names are listed as written, not checked against OpenSSL)');
-    } else {
-      lines.push('  (suite names as written, not checked against OpenSSL)');
+      lines.push(`  ${s.name.padEnd(34)} ${s.bulkCipher.padEnd(17)} ${s.mac.padEnd(6)} ${verdict}`);
     }
   }
   return lines.join('\n');

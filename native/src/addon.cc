@@ -10,6 +10,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "cipher_list.h"
 #include "connection.h"
 #include "engine.h"
 #include "js_values.h"
@@ -40,6 +41,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::Versions>("versions"),
                            InstanceMethod<&Addon::Engine>("engine"),
                            InstanceMethod<&Addon::ProbeEngine>("probeEngine"),
+                           InstanceMethod<&Addon::ExpandCiphers>("expandCiphers"),
                        });
   exports.Set("Connection", Connection::Define(env));
   env_ = env;
@@ -99,6 +101,34 @@ Napi::Value Addon::ProbeEngine(const Napi::CallbackInfo& info) {
   EngineReport report = ::librtmp_node::ProbeEngine(options, &status);
   Napi::Object o = Napi::Object::New(env);
   o.Set("report", EngineReportToJs(env, report));
+  o.Set("error", status.ok() ? env.Null() : StatusToJs(env, status));
+  return o;
+}
+
+// expandCiphers(ciphers, engineOptions) -> { suites, error | null }
+Napi::Value Addon::ExpandCiphers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EngineOptions engine;
+  if (!info[0].IsString() || !EngineOptionsFromJs(info[1], &engine)) {
+    ThrowCoded(env, code::kInvalidArg, "expandCiphers(ciphers, engineOptions): invalid arguments");
+    return env.Undefined();
+  }
+  std::vector<CipherSuite> suites;
+  Status status = ExpandTls12Ciphers(info[0].As<Napi::String>().Utf8Value(), engine, &suites);
+  Napi::Array list = Napi::Array::New(env, suites.size());
+  for (size_t i = 0; i < suites.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", suites[i].name);
+    o.Set("standardName", suites[i].standardName);
+    o.Set("keyExchange", suites[i].keyExchange);
+    o.Set("authentication", suites[i].authentication);
+    o.Set("bulk", suites[i].bulk);
+    o.Set("mac", suites[i].mac);
+    o.Set("aead", suites[i].aead);
+    list.Set(static_cast<uint32_t>(i), o);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("suites", list);
   o.Set("error", status.ok() ? env.Null() : StatusToJs(env, status));
   return o;
 }
