@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, publish, read, RtmpError, type ErrorCode, type FlvTag, type RtmpOptions } from '../lib/index';
+import { connect, ErrorCodes, publish, read, RtmpError, type ErrorCode, type FlvTag, type RtmpOptions } from '../lib/index';
 import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
 import { makeTestPki, type TestPki } from './helpers/certs';
 import { AV_FLV, avFacts } from './helpers/fixtures';
@@ -158,6 +158,30 @@ describe('rtmpt://', () => {
     assert.equal(session[session.length - 1].command, 'close');
     assert.ok(session.every((r) => r.status === 200), JSON.stringify(session.filter((r) => r.status !== 200)));
     assert.deepEqual(rtmpt.sequenceErrors, []);
+  });
+
+  test('a player waiting on a quiet stream paces its polls and times out', { timeout: 15_000 }, async () => {
+    // A gateway that answers an idle poll at once: librtmp used to poll again without pause
+    // (1,328 requests in 2 s) and never time out (native/patches/0010).
+    const eager = await startRtmptGateway({ target: { port: nginx.port }, idleHoldMs: 0 });
+    try {
+      const timeout = 2000;
+      const player = await connect(eager.url('live', 'quiet'), { live: true, timeout });
+      const started = performance.now();
+      const error = await player.readTags().then(
+        () => assert.fail('expected a timeout'),
+        (e: unknown) => e,
+      );
+      const waited = performance.now() - started;
+      assert.ok(error instanceof RtmpError, String(error));
+      assert.equal(error.code, ErrorCodes.TIMEOUT);
+      assert.ok(waited >= timeout * 0.9 && waited < timeout * 2.5, `timed out after ${Math.round(waited)} ms`);
+      const idles = eager.requests.filter((r) => r.command === 'idle').length;
+      assert.ok(idles < 100, `${idles} idle polls in ${Math.round(waited)} ms`);
+      await player.close();
+    } finally {
+      await eager.stop();
+    }
   });
 
   test('plays every frame through the tunnel', async () => {

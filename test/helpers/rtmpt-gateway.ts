@@ -36,6 +36,9 @@ export interface RtmptGatewayOptions {
   tls?: { cert: string; key: string };
   /** Port to listen on (default: a free one). */
   port?: number;
+  /** How long an idle request with nothing to answer waits for server bytes (default 20 ms;
+   * 0 answers at once, as some servers do). */
+  idleHoldMs?: number;
 }
 
 export interface RtmptGateway {
@@ -207,7 +210,7 @@ export async function startRtmptGateway(options: RtmptGatewayOptions): Promise<R
       return;
     }
     if (command === 'send' && body.length > 0 && !session.closed) session.socket.write(body);
-    if (command === 'idle') await session.waitForData(IDLE_HOLD_MS);
+    if (command === 'idle') await session.waitForData(options.idleHoldMs ?? IDLE_HOLD_MS);
     const data = session.take();
     if (data.length === 0 && session.closed) {
       // The RTMP server hung up and everything it sent was delivered: the tunnel is gone.
