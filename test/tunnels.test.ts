@@ -9,9 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect, ErrorCodes, publish, read, RtmpError, type ErrorCode, type FlvTag, type RtmpOptions } from '../lib/index';
+import { connect, ErrorCodes, publish, read, RtmpError, type FlvTag, type RtmpOptions } from '../lib/index';
 import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
 import { makeTestPki, type TestPki } from './helpers/certs';
+import { expectRtmpError } from './helpers/expect-error';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffmpegPublish, ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
@@ -70,17 +71,6 @@ async function playFixture(url: string, options: RtmpOptions = {}): Promise<void
   const probe = await ffprobeFrames(file);
   assert.equal(probe.video?.frames, avFacts.video.frames);
   assert.equal(probe.audio?.frames, avFacts.audio.frames);
-}
-
-async function expectFailure(promise: Promise<unknown>, code: ErrorCode, withinMs: number): Promise<void> {
-  const started = Date.now();
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof RtmpError, String(error));
-  assert.equal(error.code, code, error.message);
-  assert.ok(Date.now() - started < withinMs, `failed after ${Date.now() - started} ms`);
 }
 
 /** A TCP server that does `onConnection` to each client; resolves with it listening. */
@@ -197,7 +187,7 @@ describe('rtmpt://', () => {
     const silent = await fakeServer(() => undefined);
     try {
       const port = (silent.address() as net.AddressInfo).port;
-      await expectFailure(publish(`rtmpt://${LOOPBACK}:${port}/live/x`, { timeout: 1000 }), ErrorCodes.TIMEOUT, 3000);
+      await expectRtmpError(publish(`rtmpt://${LOOPBACK}:${port}/live/x`, { timeout: 1000 }), ErrorCodes.TIMEOUT, 3000);
     } finally {
       await closeServer(silent);
     }
@@ -213,7 +203,7 @@ describe('rtmpt://', () => {
       const server = await fakeServer(answer);
       try {
         const port = (server.address() as net.AddressInfo).port;
-        await expectFailure(publish(`rtmpt://${LOOPBACK}:${port}/live/x`, { timeout: 3000 }), ErrorCodes.RTMP_HANDSHAKE, 2500);
+        await expectRtmpError(publish(`rtmpt://${LOOPBACK}:${port}/live/x`, { timeout: 3000 }), ErrorCodes.RTMP_HANDSHAKE, 2500);
       } finally {
         await closeServer(server);
       }
@@ -247,7 +237,7 @@ describe('rtmpts://', () => {
 
   test('an unverifiable gateway certificate fails with ERR_TLS_CERT_VERIFY before any request', async () => {
     const before = selfSignedRtmpts.requests.length;
-    await expectFailure(
+    await expectRtmpError(
       publish(selfSignedRtmpts.url('live', 'x', 'rtmpts', 'localhost'), { tls: { ca: pki.ca.cert }, timeout: 5000 }),
       ErrorCodes.TLS_CERT_VERIFY,
       5000,

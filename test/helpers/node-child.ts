@@ -21,8 +21,24 @@ export interface NodeChildOptions {
 }
 
 /** `node <script> <JSON of input>`; rejects if it fails or prints no JSON. */
-export async function runNodeChild<T>(script: string, input: unknown, options: NodeChildOptions = {}): Promise<NodeChildResult<T>> {
-  const child = spawn(process.execPath, [script, JSON.stringify(input)], {
+export function runNodeChild<T>(script: string, input: unknown, options: NodeChildOptions = {}): Promise<NodeChildResult<T>> {
+  return runJsonChild<T>(script, [], input, options, 'SIGKILL', '');
+}
+
+/**
+ * `prefix... node <script> <JSON of input>` (e.g. `unshare --net --`): the shared runner.
+ * `stopSignal` ends it at the timeout; `where` says where it ran, for error messages.
+ */
+export async function runJsonChild<T>(
+  script: string,
+  prefix: string[],
+  input: unknown,
+  options: NodeChildOptions,
+  stopSignal: NodeJS.Signals,
+  where: string,
+): Promise<NodeChildResult<T>> {
+  const argv = [...prefix, process.execPath, script, JSON.stringify(input)];
+  const child = spawn(argv[0], argv.slice(1), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -35,7 +51,7 @@ export async function runNodeChild<T>(script: string, input: unknown, options: N
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGKILL');
+    child.kill(stopSignal);
   }, timeoutMs);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
@@ -43,12 +59,13 @@ export async function runNodeChild<T>(script: string, input: unknown, options: N
   }).finally(() => clearTimeout(timer));
   const stdout = Buffer.concat(out).toString('utf8');
   const stderr = Buffer.concat(err).toString('utf8');
-  if (timedOut) throw new Error(`${script} killed after ${timeoutMs} ms: ${stderr}`);
-  if (code !== 0) throw new Error(`${script} failed (exit ${code ?? signal}): ${stderr}${stdout}`);
+  const name = `${script}${where}`;
+  if (timedOut) throw new Error(`${name} stopped after ${timeoutMs} ms: ${stderr}${stdout}`);
+  if (code !== 0) throw new Error(`${name} failed (exit ${code ?? signal}): ${stderr}${stdout}`);
   const last = stdout.trim().split('\n').pop() ?? '';
   try {
     return { code, signal, result: JSON.parse(last) as T, stderr };
   } catch {
-    throw new Error(`${script} printed no JSON: ${stdout}${stderr}`);
+    throw new Error(`${name} printed no JSON: ${stdout}${stderr}`);
   }
 }
