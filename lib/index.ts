@@ -12,6 +12,16 @@ export type { AudioFrame } from './media/aac';
 export type { VideoFrame } from './media/h264';
 export { decodeScriptData, encodeMetadata, metadataTag, type StreamMetadata } from './media/metadata';
 export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink } from './media/muxer';
+export {
+  publishCamera,
+  ReconnectingPublisher,
+  type CameraOptions,
+  type CameraStats,
+  type ReconnectedEvent,
+  type ReconnectingEvent,
+  type ReconnectOptions,
+} from './media/reconnecting-publisher';
+export { isKeyframe, isSequenceHeader, SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
 export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connect, ErrorCodes, publish, read, RtmpError, type FlvTag, type RtmpConnection } from '../lib/index';
 import { encodeTag, FlvParser } from '../lib/flv';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
-import { freePort } from './helpers/ports';
+import { startThrottledRelay } from './helpers/throttled-relay';
 
 const fixtureTags = new FlvParser().push(fs.readFileSync(AV_FLV));
 const fixtureMs = fixtureTags[fixtureTags.length - 1].timestamp;
@@ -39,65 +38,6 @@ async function publishRealtime(pub: RtmpConnection, tags: FlvTag[]): Promise<voi
     if (due > 0) await new Promise((resolve) => setTimeout(resolve, due)); // pacing, not synchronisation
     await pub.writeTags(batch);
   }
-}
-
-/** A loopback TCP relay to nginx that reads from its client at most `bytesPerSecond`. */
-async function startThrottledRelay(targetPort: number, bytesPerSecond: number) {
-  const port = await freePort();
-  const sockets: net.Socket[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const stats = { bytesFromClient: 0, throttled: 0 };
-  let stalled = false;
-  const windowMs = 50;
-  const perWindow = (bytesPerSecond * windowMs) / 1000;
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.push(client, upstream);
-    let windowStart = performance.now();
-    let inWindow = 0;
-    client.on('data', (d: Buffer) => {
-      stats.bytesFromClient += d.length;
-      upstream.write(d);
-      if (stalled) return;
-      const now = performance.now();
-      if (now - windowStart >= windowMs) {
-        windowStart = now;
-        inWindow = 0;
-      }
-      inWindow += d.length;
-      if (inWindow >= perWindow) {
-        // Over the rate: stop reading until this window is over (the server "reads slowly").
-        stats.throttled++;
-        client.pause();
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          client.resume();
-        }, windowMs - (now - windowStart));
-        timers.add(timer);
-      }
-    });
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => undefined);
-    upstream.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port,
-    stats,
-    /** From now on, read nothing more from any client. */
-    stall() {
-      stalled = true;
-      for (const t of timers) clearTimeout(t);
-      for (let i = 0; i < sockets.length; i += 2) sockets[i].pause();
-    },
-    close() {
-      for (const t of timers) clearTimeout(t);
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
 }
 
 describe('load and backpressure', () => {

@@ -12,6 +12,7 @@ import {
   type RtmpApplication,
 } from './nginx-config';
 import { freePorts, LOOPBACK, tryConnect } from './ports';
+import { childPids, waitForProcessGone } from './processes';
 import { waitForFile } from './wait-for-file';
 
 export type { NginxTlsOptions, RtmpApplication } from './nginx-config';
@@ -76,6 +77,21 @@ export interface NginxServer {
   restart(): Promise<void>;
   /** SIGTERM, wait for exit, remove the prefix directory. */
   stop(): Promise<void>;
+}
+
+// Closing recordings makes nginx spawn `touch` for their .done markers as it stops; such an
+// orphan can still create a file while the folder is being removed (rmSync's own retries
+// cover only the top folder, not record/ inside it). Bounded: 50 tries, 20 ms apart.
+async function removeTree(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 function findNginx(): string {
@@ -323,7 +339,11 @@ class NginxInstance implements NginxServer {
     if (!child) return;
     // Keep the event loop alive while we wait for the exit.
     child.ref();
+    // Workers can outlive the master while they finish writing a recording: wait for them
+    // too, so nothing writes into the prefix once stop() returns.
+    const workers = child.pid !== undefined ? childPids(child.pid) : [];
     await terminate(child, 'SIGTERM', 5000);
+    for (const pid of workers) await waitForProcessGone(pid, 5000);
     this.child = undefined;
   }
 
@@ -404,9 +424,7 @@ class NginxInstance implements NginxServer {
     try {
       await this.stopProcess();
     } finally {
-      // Closing recordings makes nginx spawn `touch` for their .done markers as it stops;
-      // such an orphan can still create a file while the folder is being removed.
-      fs.rmSync(this.prefix, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+      await removeTree(this.prefix);
       unstopped.delete(this);
     }
   }
