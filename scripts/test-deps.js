@@ -32,6 +32,8 @@ const requirements = [
   { what: 'rtmpsuck', present: () => findExecutable('rtmpsuck'), pkg: 'rtmpdump' },
   { what: 'ip', present: () => findExecutable('ip'), pkg: 'iproute2' },
   { what: 'unshare', present: () => findExecutable('unshare'), pkg: 'util-linux' },
+  // librtmp built against the system's OpenSSL 3 (test/openssl3.test.ts).
+  { what: 'OpenSSL 3 headers', present: () => fs.existsSync('/usr/include/openssl/opensslv.h'), pkg: 'libssl-dev' },
   { what: 'script (pty for the CLI tests)', present: () => findExecutable('script'), pkg: 'bsdutils' },
 ];
 
