@@ -144,6 +144,28 @@ describe('the API', () => {
     assert.equal(lines.length, before, 'no logger after setLogger(null)');
   });
 
+  test('connection options reach the server as nginx-rtmp logs them', async () => {
+    // URL says app 'wrong' and stream 'ignored'; the options override both.
+    const pub = await publish(`rtmp://127.0.0.1:${nginx.port}/wrong/ignored`, {
+      app: 'live',
+      playpath: 'overridden',
+      tcUrl: `rtmp://127.0.0.1:${nginx.port}/live`,
+      flashVer: 'FMLE/3.0 (node-librtmp)', // nginx logs at most 32 characters
+      swfUrl: 'http://example.test/player.swf',
+      conn: ['S:extra'],
+    });
+    const connected = await nginx.waitForLog(/connect: app='live' .*flashver='FMLE\/3\.0 \(node-librtmp\)'/);
+    assert.match(connected, /swf_url='http:\/\/example\.test\/player\.swf'/);
+    assert.match(connected, new RegExp(`tc_url='rtmp://127\\.0\\.0\\.1:${nginx.port}/live'`));
+    await nginx.waitForLog(/publish: name='overridden'/);
+    // librtmp sends pageUrl (and codec capabilities) only when playing, as FMLE does.
+    const player = await connect(nginx.url('live', 'overridden'), { pageUrl: 'http://example.test/page', live: true, buffer: 500 });
+    await nginx.waitForLog(/connect: app='live' .*page_url='http:\/\/example\.test\/page'/);
+    await nginx.waitForLog(/play: name='overridden'/);
+    await player.close();
+    await pub.close();
+  });
+
   test("errors from native work carry the caller's stack", async () => {
     const port = await freePort();
     async function connectFromHere(): Promise<unknown> {
