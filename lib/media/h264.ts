@@ -284,6 +284,20 @@ export interface PacketizedFrame {
   sps?: SpsInfo;
 }
 
+/** A frame's decoding time and composition offset (pts − dts), checked to fit FLV's fields. */
+export function videoTiming(frame: VideoFrame): { dts: number; compositionTime: number } {
+  const { pts } = frame;
+  const dts = frame.dts ?? pts;
+  if (!Number.isFinite(pts) || !Number.isFinite(dts) || dts < 0) {
+    throw mediaError('video pts/dts must be finite milliseconds, dts ≥ 0');
+  }
+  const compositionTime = Math.round(pts) - Math.round(dts);
+  if (compositionTime < -0x800000 || compositionTime > 0x7fffff) {
+    throw mediaError('video composition time (pts − dts) does not fit FLV');
+  }
+  return { dts, compositionTime };
+}
+
 /**
  * Turns H.264 access units into AVC video tags, tracking the parameter sets. Each push is
  * all or nothing: an access unit that throws changes no state.
@@ -305,15 +319,7 @@ export class H264Packetizer {
   }
 
   push(frame: VideoFrame): PacketizedFrame {
-    const { pts } = frame;
-    const dts = frame.dts ?? pts;
-    if (!Number.isFinite(pts) || !Number.isFinite(dts) || dts < 0) {
-      throw mediaError('video pts/dts must be finite milliseconds, dts ≥ 0');
-    }
-    const compositionTime = Math.round(pts) - Math.round(dts);
-    if (compositionTime < -0x800000 || compositionTime > 0x7fffff) {
-      throw mediaError('video composition time (pts − dts) does not fit FLV');
-    }
+    const { dts, compositionTime } = videoTiming(frame);
     const nals = splitAnnexB(frame.data);
     const sps = new Map(this.#sps);
     const pps = new Map(this.#pps);

@@ -7,7 +7,7 @@
 import type { FlvTag } from '../flv';
 import { BitReader } from './bits';
 import { mediaError } from './errors';
-import { nalToRbsp, splitAnnexB, type VideoFrame } from './h264';
+import { nalToRbsp, splitAnnexB, videoTiming, type VideoFrame } from './h264';
 
 export const HevcNalType = { VPS: 32, SPS: 33, PPS: 34, AUD: 35, EOS: 36, EOB: 37, FILLER: 38 } as const;
 
@@ -168,15 +168,7 @@ export class HevcPacketizer {
   }
 
   push(frame: VideoFrame): { tags: FlvTag[]; keyframe: boolean; sps?: HevcSpsInfo } {
-    const { pts } = frame;
-    const dts = frame.dts ?? pts;
-    if (!Number.isFinite(pts) || !Number.isFinite(dts) || dts < 0) {
-      throw mediaError('video pts/dts must be finite milliseconds, dts ≥ 0');
-    }
-    const compositionTime = Math.round(pts) - Math.round(dts);
-    if (compositionTime < -0x800000 || compositionTime > 0x7fffff) {
-      throw mediaError('video composition time (pts − dts) does not fit FLV');
-    }
+    const { dts, compositionTime } = videoTiming(frame);
     const nals = splitAnnexB(frame.data, checkHevcNal);
     const sets = new Map([...this.#sets].map(([type, map]) => [type, new Map(map)]));
     let spsInfo = this.#spsInfo;

@@ -51,7 +51,10 @@ export class MediaPublisher {
   constructor(sink: TagSink, options: MediaPublisherOptions = {}) {
     this.#sink = sink;
     this.#options = options;
-    this.#video = options.videoCodec === 'hevc' ? hevcVideo() : h264Video();
+    this.#video =
+      options.videoCodec === 'hevc'
+        ? videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag)
+        : videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
   }
 
   stats(): MediaPublisherStats {
@@ -191,10 +194,15 @@ interface VideoPacketizer {
   sequenceHeaderTag(record: Buffer, timestamp: number): FlvTag;
 }
 
-function h264Video(): VideoPacketizer {
-  const packetizer = new H264Packetizer();
+// One adapter for both codecs: they differ in the packetizer, the codec id and the tag that
+// carries the decoder configuration.
+function videoPacketizer(
+  packetizer: H264Packetizer | HevcPacketizer,
+  codecId: number,
+  sequenceHeaderTag: (record: Buffer, timestamp: number) => FlvTag,
+): VideoPacketizer {
   return {
-    codecId: FLV_CODEC_AVC,
+    codecId,
     get sps() {
       return packetizer.sps;
     },
@@ -202,21 +210,6 @@ function h264Video(): VideoPacketizer {
       return packetizer.decoderConfiguration;
     },
     push: (frame) => packetizer.push(frame),
-    sequenceHeaderTag: avcSequenceHeaderTag,
-  };
-}
-
-function hevcVideo(): VideoPacketizer {
-  const packetizer = new HevcPacketizer();
-  return {
-    codecId: HVC1_CODEC_ID,
-    get sps() {
-      return packetizer.sps;
-    },
-    get decoderConfiguration() {
-      return packetizer.decoderConfiguration;
-    },
-    push: (frame) => packetizer.push(frame),
-    sequenceHeaderTag: hevcSequenceStartTag,
+    sequenceHeaderTag,
   };
 }
