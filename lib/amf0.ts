@@ -53,6 +53,17 @@ export function encodeAmf0(...values: Amf0Value[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * Encodes an object's properties without the object's own markers: what goes inside an
+ * object someone else opens and closes (librtmp's connect command object).
+ */
+export function encodeAmf0Properties(properties: { [key: string]: Amf0Value }): Buffer {
+  const parts: Buffer[] = [];
+  encodeProperties(Object.entries(properties), parts, 0);
+  parts.pop(); // the end marker: the object's owner writes it
+  return Buffer.concat(parts);
+}
+
 function marker(type: number): Buffer {
   return Buffer.of(type);
 }

@@ -48,6 +48,8 @@ export interface NativeOpenParams {
   chunkSize: number;
   /** librtmp RTMP_SetOpt names and values (app, playpath, tcUrl, live, conn, ...). */
   rtmpOptions: Array<[string, string]>;
+  /** AMF0 properties librtmp puts inside the connect command object (our patch 0017). */
+  connectProperties?: Buffer;
   tls?: NativeTlsOptions;
   engine?: NativeEngineOptions;
 }

@@ -1,5 +1,6 @@
 // Connection options: validated here, with coded errors, before any native call; then
 // turned into the addon's open() parameters.
+import { encodeAmf0Properties, type Amf0Value } from './amf0';
 import { invalidArg } from './errors';
 import type { LogLevel, Logger } from './log';
 import type { NativeOpenParams } from './native';
@@ -23,6 +24,13 @@ export interface RtmpOptions {
   flashVer?: string;
   /** Extra AMF arguments for the connect call, in librtmp syntax: 'B:1', 'S:text', 'N:3.5', 'O:1' ... */
   conn?: string[];
+  /** Enhanced RTMP: the codecs announced as `fourCcList` in the connect command object,
+   * FourCCs such as 'hvc1' or 'av01' ('*' for any). */
+  fourCcList?: string[];
+  /** More properties for the connect command object, AMF0-encoded (e.g. Enhanced RTMP v2's
+   * capsEx or videoFourCcInfoMap). Names librtmp sets itself (app, tcUrl, ...) are refused:
+   * use their own options. */
+  connectProperties?: { [name: string]: Amf0Value };
   /** Playing: the stream is live (no seeking, no duration). */
   live?: boolean;
   /** Playing: buffer time sent to the server, ms. */
@@ -46,6 +54,14 @@ export interface RtmpOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+// What librtmp writes into the connect object itself; a second copy would confuse servers.
+const LIBRTMP_CONNECT_PROPERTIES = new Set([
+  'app', 'type', 'flashVer', 'swfUrl', 'tcUrl', 'fpad', 'capabilities', 'audioCodecs',
+  'videoCodecs', 'videoFunction', 'pageUrl', 'objectEncoding',
+]);
+// librtmp builds the connect command in a 4 KB buffer, its own properties included.
+const MAX_CONNECT_PROPERTIES_BYTES = 2048;
+const FOURCC = /^([\x20-\x7e]{4}|\*)$/;
 const DEFAULT_CHUNK_SIZE = 4096;
 
 function checkString(options: RtmpOptions, key: keyof RtmpOptions): string | undefined {
@@ -80,6 +96,34 @@ export function validateOptions(options: unknown): RtmpOptions {
   return o;
 }
 
+// The connect object's extra properties as AMF0 bytes, or undefined when there are none.
+function connectProperties(options: RtmpOptions): Buffer | undefined {
+  const extra = options.connectProperties;
+  if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
+    throw invalidArg('options.connectProperties must be an object of AMF0 values');
+  }
+  const properties: { [name: string]: Amf0Value } = { ...extra };
+  for (const name of Object.keys(properties)) {
+    if (LIBRTMP_CONNECT_PROPERTIES.has(name)) {
+      throw invalidArg(`options.connectProperties cannot set '${name}': librtmp sends it (use its own option)`);
+    }
+  }
+  const list = options.fourCcList;
+  if (list !== undefined) {
+    if (!Array.isArray(list) || list.length === 0 || list.some((c) => typeof c !== 'string' || !FOURCC.test(c))) {
+      throw invalidArg("options.fourCcList must be a non-empty array of FourCCs such as 'hvc1' (or '*')");
+    }
+    if ('fourCcList' in properties) throw invalidArg('give fourCcList either as an option or in connectProperties, not both');
+    properties.fourCcList = [...list];
+  }
+  if (Object.keys(properties).length === 0) return undefined;
+  const bytes = encodeAmf0Properties(properties);
+  if (bytes.length > MAX_CONNECT_PROPERTIES_BYTES) {
+    throw invalidArg(`options.connectProperties encode to ${bytes.length} bytes; at most ${MAX_CONNECT_PROPERTIES_BYTES} fit in librtmp's connect command`);
+  }
+  return bytes;
+}
+
 export function openParams(url: ParsedRtmpUrl, options: RtmpOptions, publish: boolean): NativeOpenParams {
   const timeoutMs = checkNumber(options, 'timeout', 1, 3_600_000) ?? DEFAULT_TIMEOUT_MS;
   const rtmpOptions: Array<[string, string]> = [];
@@ -108,6 +152,7 @@ export function openParams(url: ParsedRtmpUrl, options: RtmpOptions, publish: bo
     timeoutMs,
     chunkSize: checkNumber(options, 'chunkSize', 128, 65536) ?? DEFAULT_CHUNK_SIZE,
     rtmpOptions,
+    connectProperties: connectProperties(options),
   };
   if (usesTls(url.scheme)) {
     params.tls = nativeTlsOptions(options.tls);

@@ -40,6 +40,16 @@ bool GetStrings(const Napi::Object& o, const char* key, std::vector<std::string>
   return true;
 }
 
+// A Buffer's bytes (binary data: no UTF-8 round trip).
+bool GetBytes(const Napi::Object& o, const char* key, std::string* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsBuffer()) return false;
+  Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+  out->assign(b.Data(), b.Length());
+  return true;
+}
+
 // [[name, value], ...]
 bool GetPairs(const Napi::Object& o, const char* key,
               std::vector<std::pair<std::string, std::string>>* out) {
@@ -151,6 +161,7 @@ bool OpenParamsFromJs(const Napi::Value& value, OpenParams* out) {
          !out->host.empty() && GetInt(o, "port", &out->port) &&
          GetBool(o, "publish", &out->publish) && GetInt(o, "timeoutMs", &out->timeoutMs) &&
          GetInt(o, "chunkSize", &out->chunkSize) && GetPairs(o, "rtmpOptions", &out->rtmpOptions) &&
+         GetBytes(o, "connectProperties", &out->connectProperties) &&
          TlsOptionsFromJs(o.Get("tls"), &out->tls) &&
          EngineOptionsFromJs(o.Get("engine"), &out->engine);
 }

@@ -147,6 +147,10 @@ Status Session::SetUp(const OpenParams& params) {
                            "librtmp rejected the value of option '" + option.first + "'");
     }
   }
+  if (!params.connectProperties.empty()) {
+    connectProperties_ = params.connectProperties;
+    r_->Link.connectProps = AValOf(connectProperties_);
+  }
   if (params.publish) RTMP_EnableWrite(r_);
   usesTls_ = (r_->Link.protocol & RTMP_FEATURE_SSL) != 0;
   return Status::Ok();

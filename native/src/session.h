@@ -29,6 +29,7 @@ struct OpenParams {
   int timeoutMs = 10000;
   int chunkSize = 4096;  // outgoing; librtmp alone never leaves 128
   std::vector<std::pair<std::string, std::string>> rtmpOptions;  // RTMP_SetOpt names
+  std::string connectProperties;  // AMF0 properties for the connect object (patch 0017)
   TlsOptions tls;
   EngineOptions engine;
 };
@@ -108,7 +109,8 @@ class Session {
   std::string url_;                        // librtmp keeps pointers into it
   std::deque<std::string> optionStorage_;  // and into these
   std::string hostHeader_;
-  int wakeFd_ = -1;  // eventfd: interrupts the connect wait
+  std::string connectProperties_;  // Link.connectProps points into it
+  int wakeFd_ = -1;                // eventfd: interrupts the connect wait
 
   std::mutex interruptLock_;
   int interruptFd_ = -1;  // dup of the socket, kept until destruction
