@@ -70,6 +70,17 @@ export class RtmpConnection extends EventEmitter {
     this.#redact = redact;
   }
 
+  /**
+   * Checks a URL and options as open() would, without connecting (coded errors); returns the
+   * URL with its stream key masked. For callers that connect later, like a camera that starts
+   * before its network is up.
+   */
+  static check(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): string {
+    const url = parseRtmpUrl(urlInput);
+    openParams(url, validateOptions(options), mode === 'publish');
+    return url.redacted;
+  }
+
   /** Connects and starts publishing or playing. Prefer publish(), read() and connect(). */
   static async open(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): Promise<RtmpConnection> {
     const callSite = captureCallSite();

@@ -17,6 +17,7 @@ export {
   ReconnectingPublisher,
   type CameraOptions,
   type CameraStats,
+  type ConnectedEvent,
   type ReconnectedEvent,
   type ReconnectingEvent,
   type ReconnectOptions,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,7 @@ import type { FlvTag } from '../lib/flv';
 import { isKeyframe, isSequenceHeader, SendQueue, type DropEvent } from '../lib/media/send-queue';
 import {
   publishCamera,
+  type ConnectedEvent,
   type ReconnectedEvent,
   type ReconnectingEvent,
   type ReconnectingPublisher,
@@ -23,6 +25,7 @@ import { startNginx, type NginxServer } from './helpers/nginx';
 import { AAC_FRAME_MS, firstVideoPacket, publishPaced, type Frames } from './helpers/camera';
 import type { CongestionInput, CongestionResult } from './helpers/congestion-child';
 import { runNodeChildInNetns } from './helpers/netns';
+import { freePort } from './helpers/ports';
 import { startThrottledRelay } from './helpers/throttled-relay';
 
 const run = promisify(execFile);
@@ -399,6 +402,54 @@ describe('ReconnectingPublisher against nginx-rtmp', () => {
       if (!done) await camera.writeVideo(frames.video[v]).catch(() => undefined);
     }
   }
+
+  test('retryFirstConnection: a camera that starts before its server connects once it is up, losing nothing', { timeout: 60_000 }, async (t) => {
+    const port = await freePort(); // nothing listens yet: connecting is refused
+    const key = 'firstConnectionKey0123secret';
+    const camera = await publishCamera(`rtmp://127.0.0.1:${port}/live/${key}`, {
+      retryFirstConnection: true,
+      reconnect: { initialDelayMs: 200, factor: 1.5, jitter: 0, retries: 5 },
+    });
+    const events: { name: string; payload: unknown }[] = [];
+    for (const name of ['reconnecting', 'connected', 'reconnected', 'error']) {
+      camera.on(name, (payload: unknown) => events.push({ name, payload }));
+    }
+    // The server comes up once the first attempt has been refused.
+    const forwarder = net.createServer((client) => {
+      const upstream = net.connect({ host: '127.0.0.1', port: nginx.port });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      t.after(() => client.destroy());
+    });
+    t.after(() => forwarder.close());
+    camera.once('reconnecting', () => forwarder.listen({ host: '127.0.0.1', port }));
+    const connected = new Promise<ConnectedEvent>((resolve) => camera.once('connected', resolve));
+    const firstSeconds: Frames = { video: frames.video.filter((f) => f.dts < 3000), audio: frames.audio.filter((f) => f.pts < 3000) };
+    await publishPaced(camera, firstSeconds);
+    assert.deepEqual(await connected, { attempt: 1 });
+    await camera.close();
+
+    assert.deepEqual(events.map((e) => e.name), ['reconnecting', 'connected']);
+    assert.deepEqual(events[0].payload, { attempt: 1, delayMs: 200, code: ErrorCodes.CONNECT_REFUSED });
+    assert.ok(!JSON.stringify(events).includes(key) && !camera.url.includes(key));
+    assert.equal(camera.stats().reconnects, 0);
+    // What was written while connecting was queued (well under the drop thresholds), not lost.
+    const probe = await ffprobeFrames(await nginx.waitForRecording(key));
+    assert.equal(probe.stderr, '');
+    assert.equal(probe.video?.frames, firstSeconds.video.length);
+    assert.equal(probe.audio?.frames, firstSeconds.audio.length);
+  });
+
+  test('retryFirstConnection still checks the URL and options at once', async () => {
+    await assert.rejects(publishCamera('rtmp://127.0.0.1:1/live/x', { retryFirstConnection: true, rtmp: { timeout: -1 } }), {
+      code: ErrorCodes.INVALID_ARG,
+    });
+    await assert.rejects(publishCamera('http://127.0.0.1/live/x', { retryFirstConnection: true }), { code: ErrorCodes.INVALID_URL });
+    await assert.rejects(publishCamera('rtmp://127.0.0.1:1/live/x', { retryFirstConnection: true, reconnect: false }), {
+      code: ErrorCodes.INVALID_ARG,
+    });
+  });
 
   test('gives up after its retries: an error event, then writes fail with its code, no stream key', { timeout: 60_000 }, async () => {
     const relay = await startThrottledRelay(nginx.port, 1e9);

@@ -5,7 +5,7 @@
 // queue keeps bounding itself, so an outage never buffers without limit.
 import { EventEmitter } from 'node:events';
 import { RtmpConnection } from '../connection';
-import { ErrorCodes, RtmpError } from '../errors';
+import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
 import type { VideoFrame } from './h264';
@@ -30,6 +30,13 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
   rtmp?: RtmpOptions;
   /** false: a failed connection ends the session. */
   reconnect?: ReconnectOptions | false;
+  /**
+   * true: publishCamera() does not wait for the first connection. It is made in the
+   * background and retried like a lost one (`reconnecting` events), frames are queued by the
+   * usual bounds meanwhile, and `connected` fires once it is up. For a camera that boots
+   * before its network. Default false: the first connection must succeed.
+   */
+  retryFirstConnection?: boolean;
 }
 
 export interface CameraStats extends MediaPublisherStats, SendQueueStats {
@@ -46,6 +53,11 @@ export interface ReconnectingEvent {
   code: string;
 }
 
+/** `connected`: the first connection, made in the background (retryFirstConnection). */
+export interface ConnectedEvent {
+  attempt: number;
+}
+
 export interface ReconnectedEvent {
   attempt: number;
   reconnects: number;
@@ -57,10 +69,26 @@ function errorCode(error: unknown): string {
   return error instanceof RtmpError ? error.code : ErrorCodes.INTERNAL;
 }
 
-/** Connects and returns a publisher that reconnects on its own; the first connection must succeed. */
+// HEVC goes out as Enhanced RTMP: say so in the connect command unless the caller did.
+function withCodecAnnouncement(options: CameraOptions): CameraOptions {
+  const rtmp = options.rtmp ?? {};
+  const announced = rtmp.fourCcList !== undefined || (rtmp.connectProperties !== undefined && 'fourCcList' in rtmp.connectProperties);
+  if (options.videoCodec !== 'hevc' || announced) return options;
+  return { ...options, rtmp: { ...rtmp, fourCcList: ['hvc1'] } };
+}
+
+/**
+ * Connects and returns a publisher that reconnects on its own. The first connection must
+ * succeed unless `retryFirstConnection` is set; the URL and options are checked either way.
+ */
 export async function publishCamera(url: string | URL, options: CameraOptions = {}): Promise<ReconnectingPublisher> {
-  const connection = await RtmpConnection.open(url, options.rtmp, 'publish');
-  return new ReconnectingPublisher(url, options, connection);
+  const effective = withCodecAnnouncement(options);
+  if (effective.retryFirstConnection) {
+    if (effective.reconnect === false) throw invalidArg('retryFirstConnection needs reconnect (it retries by its policy)');
+    return new ReconnectingPublisher(url, effective, RtmpConnection.check(url, effective.rtmp, 'publish'));
+  }
+  const connection = await RtmpConnection.open(url, effective.rtmp, 'publish');
+  return new ReconnectingPublisher(url, effective, connection);
 }
 
 export class ReconnectingPublisher extends EventEmitter {
@@ -77,18 +105,27 @@ export class ReconnectingPublisher extends EventEmitter {
   #attempting: AbortController | undefined;
   #closed = false;
   #failure: RtmpError | undefined;
+  #everConnected = false;
 
-  /** Prefer publishCamera(); `connection` is an open publishing connection to `url`. */
-  constructor(url: string | URL, options: CameraOptions, connection: RtmpConnection) {
+  /**
+   * Prefer publishCamera(). `connection`: an open publishing connection to `url`, or the URL
+   * as RtmpConnection.check() masked it, and the first connection is made in the background.
+   */
+  constructor(url: string | URL, options: CameraOptions, connection: RtmpConnection | string) {
     super();
     this.#target = url;
-    this.url = connection.url;
+    this.url = typeof connection === 'string' ? connection : connection.url;
     this.#options = options;
     this.#reconnect = options.reconnect === false ? undefined : { ...DEFAULTS, ...options.reconnect };
     this.#queue = new SendQueue(options);
     this.#queue.on('drop', (event: DropEvent) => this.emit('drop', event));
     this.#publisher = new MediaPublisher(this.#queue, options);
-    this.#use(connection);
+    if (typeof connection === 'string') {
+      // After the caller has had a chance to listen for the first attempt's events.
+      this.#timer = setTimeout(() => void this.#attempt(0, 0), 0);
+    } else {
+      this.#use(connection);
+    }
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
@@ -129,6 +166,7 @@ export class ReconnectingPublisher extends EventEmitter {
   }
 
   #use(connection: RtmpConnection): void {
+    this.#everConnected = true;
     this.#connection = connection;
     this.#queue.attach(connection, (error) => this.#lost(connection, error));
   }
@@ -170,13 +208,21 @@ export class ReconnectingPublisher extends EventEmitter {
     } catch (error) {
       if (this.#closed || userSignal?.aborted) return;
       const factor = policy.factor + Math.random() * policy.jitter;
-      this.#schedule(attempt + 1, Math.min(delayMs * factor, policy.maxDelayMs), error);
+      // The first connection's immediate attempt (0, no delay) is followed by the initial delay.
+      const next = delayMs === 0 ? policy.initialDelayMs : Math.min(delayMs * factor, policy.maxDelayMs);
+      this.#schedule(attempt + 1, next, error);
       return;
     } finally {
       this.#attempting = undefined;
     }
     if (this.#closed) {
       await connection.close();
+      return;
+    }
+    if (!this.#everConnected) {
+      this.#use(connection);
+      const event: ConnectedEvent = { attempt };
+      this.emit('connected', event);
       return;
     }
     this.#reconnects++;
