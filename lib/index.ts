@@ -11,7 +11,7 @@ export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } f
 export type { AudioFrame } from './media/aac';
 export type { VideoFrame } from './media/h264';
 export { decodeScriptData, encodeMetadata, metadataTag, type StreamMetadata } from './media/metadata';
-export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink } from './media/muxer';
+export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink, type VideoCodec } from './media/muxer';
 export {
   publishCamera,
   ReconnectingPublisher,

@@ -63,8 +63,8 @@ describe('the connect command', () => {
     assert.deepEqual(rest, ['after'], "conn arguments still follow the object");
   });
 
-  test('an HEVC camera announces hvc1; an H.264 camera sends no fourCcList', async () => {
-    for (const [videoCodec, expected] of [['hevc', ['hvc1']], ['h264', undefined]] as const) {
+  test('HEVC and AV1 cameras announce hvc1 and av01; an H.264 camera sends no fourCcList', async () => {
+    for (const [videoCodec, expected] of [['hevc', ['hvc1']], ['av1', ['av01']], ['h264', undefined]] as const) {
       const camera = await publishCamera(viaRelay(`camera-${videoCodec}`), { videoCodec, reconnect: false });
       await camera.close();
       const object = firstCommand(relay.captures.at(-1)!.client)[2] as Record<string, Amf0Value>;
@@ -74,6 +74,10 @@ describe('the connect command', () => {
     const camera = await publishCamera(viaRelay('camera-own'), { videoCodec: 'hevc', reconnect: false, rtmp: { fourCcList: ['*'] } });
     await camera.close();
     assert.deepEqual((firstCommand(relay.captures.at(-1)!.client)[2] as Record<string, Amf0Value>).fourCcList, ['*']);
+    // An unknown codec is refused before a connection is made for it.
+    const connections = relay.captures.length;
+    await assert.rejects(publishCamera(viaRelay('camera-vp9'), { videoCodec: 'vp9' as 'av1' }), { code: ErrorCodes.INVALID_ARG });
+    assert.equal(relay.captures.length, connections);
   });
 
   test('bad connect properties are refused before any connection', async () => {

@@ -15,6 +15,7 @@ import {
   parseSps,
   splitAnnexB,
 } from '../lib/media/h264';
+import { av1CodecConfigurationRecord, Av1ObuType, Av1Packetizer, splitObus } from '../lib/media/av1';
 import { HevcPacketizer } from '../lib/media/hevc';
 import { decodeScriptData, encodeMetadata } from '../lib/media/metadata';
 import { MediaPublisher, type TagSink } from '../lib/media/muxer';
@@ -36,6 +37,16 @@ class BitWriter {
     const coded = value + 1;
     const length = Math.floor(Math.log2(coded));
     return this.u(length, 0).u(length + 1, coded);
+  }
+
+  // An AV1 OBU with a size field: header byte, leb128 size, payload and trailing bits.
+  obu(type: number): Buffer {
+    const bits = [...this.#bits, 1];
+    while (bits.length % 8 !== 0) bits.push(0);
+    const payload: number[] = [];
+    for (let i = 0; i < bits.length; i += 8) payload.push(parseInt(bits.slice(i, i + 8).join(''), 2));
+    assert.ok(payload.length < 128, 'one-byte leb128 size');
+    return Buffer.from([(type << 3) | 0x02, payload.length, ...payload]);
   }
 
   // A NAL unit: header byte, payload, stop bit and alignment, emulation prevention.
@@ -304,6 +315,92 @@ describe('HEVC', () => {
     // IDR_W_RADL (19) slice; a 2-byte slice is only its NAL header.
     assert.throws(() => packetizer.push({ data: hex('00000001 2601 af'), pts: 0 }), isMediaError);
     assert.throws(() => packetizer.push({ data: hex('00000001 460150 00000001 2601'), pts: 0 }), isMediaError);
+    assert.equal(packetizer.decoderConfiguration, undefined);
+  });
+});
+
+describe('AV1', () => {
+  // 1080p, profile 0, timing info (25 fps) and a decoder model, two operating points (the
+  // first at level 9, tier 1), order hints, BT.709 4:2:0 with chroma sample position 1.
+  const sequenceHeader = new BitWriter()
+    .u(3, 0).u(1, 0).u(1, 0) // seq_profile, still_picture, reduced_still_picture_header
+    .u(1, 1).u(32, 1).u(32, 25).u(1, 1).u(1, 1) // timing_info: 1/25, equal intervals, uvlc(0)
+    .u(1, 1).u(5, 4).u(32, 1).u(5, 0).u(5, 0) // decoder_model_info, buffer_delay_length 5
+    .u(1, 0).u(5, 1) // no initial display delay; two operating points
+    .u(12, 0).u(5, 9).u(1, 1).u(1, 1).u(5, 0).u(5, 0).u(1, 0) // op 0: level 9, tier 1, model
+    .u(12, 0x101).u(5, 3).u(1, 0) // op 1: level 3, no model
+    .u(4, 10).u(4, 10).u(11, 1919).u(11, 1079) // frame size bits and sizes
+    .u(1, 0).u(3, 0).u(4, 0).u(1, 1).u(2, 0) // no frame ids, tools, order hint on
+    .u(1, 1).u(1, 1).u(3, 6) // screen content SELECT, integer mv SELECT, order_hint_bits
+    .u(3, 0) // superres, cdef, restoration
+    .u(1, 0).u(1, 0).u(1, 1).u(8, 1).u(8, 1).u(8, 1).u(1, 0).u(2, 1) // color_config
+    .u(1, 0).u(1, 0) // separate_uv_delta_q, film_grain_params_present
+    .obu(Av1ObuType.SEQUENCE_HEADER);
+  // First bits of a frame header: show_existing_frame, frame_type (0 key, 1 inter), show_frame.
+  const keyFrame = new BitWriter().u(1, 0).u(2, 0).u(1, 1).u(8, 0).obu(Av1ObuType.FRAME);
+  const interFrame = new BitWriter().u(1, 0).u(2, 1).u(1, 1).u(8, 0).obu(Av1ObuType.FRAME);
+  const delimiter = Buffer.of(0x12, 0x00);
+
+  test('parses the sequence header into the AV1CodecConfigurationRecord', () => {
+    const [obu] = splitObus(sequenceHeader);
+    const record = av1CodecConfigurationRecord(obu);
+    // marker+version, profile 0 | level 9, tier 1 | 4:2:0 | position 1, no presentation delay.
+    assert.deepEqual(record.subarray(0, 4), Buffer.of(0x81, 0x09, 0x8d, 0x00));
+    assert.ok(record.subarray(4).equals(sequenceHeader));
+    const packetizer = new Av1Packetizer();
+    packetizer.push({ data: Buffer.concat([delimiter, sequenceHeader, keyFrame]), pts: 0 });
+    assert.deepEqual([packetizer.sps?.width, packetizer.sps?.height, packetizer.sps?.frameRate], [1920, 1080, 25]);
+  });
+
+  test('a reduced still-picture header: profile 2, 12-bit 4:2:2', () => {
+    const still = new BitWriter()
+      .u(3, 2).u(1, 1).u(1, 1).u(5, 5) // profile 2, still, reduced, level 5
+      .u(4, 7).u(4, 7).u(8, 99).u(8, 99) // 100x100
+      .u(3, 0).u(3, 0) // tools; superres, cdef, restoration
+      .u(1, 1).u(1, 1).u(1, 0).u(1, 0).u(1, 1).u(1, 1).u(1, 0) // high, twelve, colour, 4:2:2
+      .u(1, 0).u(1, 0)
+      .obu(Av1ObuType.SEQUENCE_HEADER);
+    const record = av1CodecConfigurationRecord(splitObus(still)[0]);
+    assert.deepEqual(record.subarray(0, 4), Buffer.of(0x81, 0x45, 0x68, 0x00));
+    const { tags, keyframe } = new Av1Packetizer().push({ data: Buffer.concat([still, interFrame]), pts: 0 });
+    assert.equal(keyframe, true, 'a reduced still-picture header makes every frame a key frame');
+    assert.equal(tags.length, 2);
+  });
+
+  test('packetizes: SequenceStart once, key and inter frames, delimiters dropped', () => {
+    const packetizer = new Av1Packetizer();
+    const first = packetizer.push({ data: Buffer.concat([delimiter, sequenceHeader, keyFrame]), pts: 0 });
+    assert.equal(first.keyframe, true);
+    assert.deepEqual(first.tags.map((t) => t.data.subarray(0, 5).toString('latin1')), ['\x90av01', '\x91av01']);
+    assert.ok(first.tags[1].data.subarray(5).equals(Buffer.concat([sequenceHeader, keyFrame])));
+    const second = packetizer.push({ data: Buffer.concat([delimiter, interFrame]), pts: 40, dts: 40 });
+    assert.equal(second.keyframe, false);
+    assert.deepEqual(second.tags.map((t) => [t.timestamp, t.data[0]]), [[40, 0xa1]]);
+    // The same sequence header again is no new SequenceStart.
+    const third = packetizer.push({ data: Buffer.concat([delimiter, sequenceHeader, keyFrame]), pts: 80 });
+    assert.equal(third.tags.length, 1);
+  });
+
+  for (const [name, data] of [
+    ['an OBU without a size field', Buffer.of(0x30, 0x10)],
+    ['a truncated OBU', Buffer.of(0x32, 0x05, 0x10)],
+    ['an OBU with the forbidden bit', Buffer.of(0xb2, 0x00)],
+    ['an unterminated size field', Buffer.of(0x32, 0x80, 0x80)],
+    ['an empty unit', Buffer.alloc(0)],
+  ] as const) {
+    test(`refuses ${name} with ERR_MEDIA_INVALID`, () => {
+      assert.throws(() => new Av1Packetizer().push({ data, pts: 0 }), isMediaError);
+    });
+  }
+
+  test('refuses a frame before any sequence header, and dts unlike pts; a failed push changes nothing', () => {
+    const packetizer = new Av1Packetizer();
+    assert.throws(() => packetizer.push({ data: keyFrame, pts: 0 }), isMediaError);
+    assert.throws(() => packetizer.push({ data: Buffer.concat([sequenceHeader, keyFrame]), pts: 40, dts: 0 }), isMediaError);
+    assert.equal(packetizer.decoderConfiguration, undefined);
+    const truncated = Buffer.from(sequenceHeader.subarray(0, 2 + 6));
+    truncated[1] = 6;
+    assert.throws(() => packetizer.push({ data: truncated, pts: 0 }), isMediaError);
     assert.equal(packetizer.decoderConfiguration, undefined);
   });
 });

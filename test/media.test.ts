@@ -5,17 +5,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect, ErrorCodes, publish, RtmpError } from '../lib/index';
+import { connect, ErrorCodes, publish, RtmpError, type RtmpConnection } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { splitAnnexB } from '../lib/media/h264';
+import { AV01_CODEC_ID, Av1Packetizer } from '../lib/media/av1';
 import { HevcPacketizer, HVC1_CODEC_ID } from '../lib/media/hevc';
 import { decodeScriptData } from '../lib/media/metadata';
-import { MediaPublisher } from '../lib/media/muxer';
+import { MediaPublisher, type MediaPublisherOptions } from '../lib/media/muxer';
 import {
+  makeAv1Stream,
   makeElementaryStreams,
   makeHevcStream,
   readStreams,
   splitAccessUnits,
+  splitTemporalUnits,
   type ElementaryStreams,
 } from './helpers/elementary';
 import { ffprobeFrames } from './helpers/media';
@@ -156,6 +159,29 @@ describe('MediaPublisher to nginx-rtmp', () => {
     assert.ok(seen.some((tag) => tag.type === 'video') && seen.some((tag) => tag.type === 'audio'));
   });
 
+  // A live player of the 'enhanced' application (nginx records no Enhanced RTMP), collecting tags.
+  async function livePlayer(name: string): Promise<{ player: RtmpConnection; played: Promise<FlvTag[]> }> {
+    const player = await connect(nginx.url('enhanced', name), { live: true });
+    const played = (async () => {
+      const seen: FlvTag[] = [];
+      for await (const tag of player.tags()) seen.push(tag);
+      return seen;
+    })();
+    return { player, played };
+  }
+
+  // A MediaPublisher on `connection` that also keeps every tag it sends.
+  function tappedPublisher(connection: RtmpConnection, options: MediaPublisherOptions): { publisher: MediaPublisher; sent: FlvTag[] } {
+    const sent: FlvTag[] = [];
+    const sink = {
+      writeTags: (tags: FlvTag[]) => {
+        sent.push(...tags);
+        return connection.writeTags(tags);
+      },
+    };
+    return { publisher: new MediaPublisher(sink, options), sent };
+  }
+
   test('HEVC through Enhanced RTMP: nginx relays the tags byte for byte', async () => {
     // Debian's ffmpeg 5.1 predates Enhanced RTMP: no decoding here, only exact bytes.
     const { hevc, videoTimes } = await makeHevcStream(tmp);
@@ -176,23 +202,9 @@ describe('MediaPublisher to nginx-rtmp', () => {
 
     // nginx's recorder waits for a classic keyframe too and records no HEVC: read back with
     // a live player.
-    const player = await connect(nginx.url('enhanced', 'hevc'), { live: true });
-    const played = (async () => {
-      const seen: FlvTag[] = [];
-      for await (const tag of player.tags()) seen.push(tag);
-      return seen;
-    })();
+    const { player, played } = await livePlayer('hevc');
     const connection = await publish(nginx.url('enhanced', 'hevc'));
-    const sent: FlvTag[] = [];
-    const publisher = new MediaPublisher(
-      {
-        writeTags: (tags) => {
-          sent.push(...tags);
-          return connection.writeTags(tags);
-        },
-      },
-      { videoCodec: 'hevc', audio: false },
-    );
+    const { publisher, sent } = tappedPublisher(connection, { videoCodec: 'hevc', audio: false });
     for (const [i, unit] of units.entries()) {
       await publisher.writeVideo({ data: unit, pts: videoTimes[i].pts + shift, dts: videoTimes[i].dts + shift });
     }
@@ -213,5 +225,52 @@ describe('MediaPublisher to nginx-rtmp', () => {
     const relative = (tags: FlvTag[]): number[] => tags.map((tag) => tag.timestamp - tags[0].timestamp);
     assert.deepEqual(relative(recordedVideo), relative(sentVideo));
     recordedVideo.forEach((tag, i) => assert.ok(tag.data.equals(sentVideo[i].data), `video tag ${i} differs`));
+  });
+
+  test('AV1 through Enhanced RTMP: relayed byte for byte, and dav1d decodes every frame read back', async () => {
+    const { obu, mp4, videoTimes } = await makeAv1Stream(tmp);
+    const units = splitTemporalUnits(fs.readFileSync(obu));
+    assert.equal(units.length, videoTimes.length);
+
+    // The configuration record is the av1C ffmpeg writes into MP4.
+    const file = fs.readFileSync(mp4);
+    const box = file.indexOf('av1C');
+    const av1C = file.subarray(box + 4, box - 4 + file.readUInt32BE(box - 4));
+    const packetizer = new Av1Packetizer();
+    packetizer.push({ data: units[0], pts: 0 });
+    assert.deepEqual(packetizer.decoderConfiguration, av1C);
+    assert.deepEqual([packetizer.sps?.width, packetizer.sps?.height], [320, 180]);
+
+    const { player, played } = await livePlayer('av1');
+    const connection = await publish(nginx.url('enhanced', 'av1'), { fourCcList: ['av01'] });
+    const { publisher, sent } = tappedPublisher(connection, { videoCodec: 'av1', audio: false });
+    for (const [i, unit] of units.entries()) await publisher.writeVideo({ data: unit, pts: videoTimes[i].pts });
+    await connection.close();
+    assert.equal(publisher.stats().videoFrames, units.length);
+    const metadata = decodeScriptData(sent[0].data).values[0] as Record<string, unknown>;
+    assert.equal(metadata.videocodecid, AV01_CODEC_ID);
+    assert.deepEqual([metadata.width, metadata.height], [320, 180]);
+    assert.deepEqual(sent[1].data.subarray(0, 5), Buffer.from('\x90av01', 'latin1'), 'SequenceStart first');
+    // CodedFrames: key or inter as ffmpeg flagged the packet, then the unit less its delimiter.
+    const frames = sent.filter((tag) => tag.type === 'video').slice(1);
+    assert.deepEqual(
+      frames.map((tag) => tag.data[0]),
+      videoTimes.map((t) => (t.key ? 0x91 : 0xa1)),
+    );
+    frames.forEach((tag, i) => assert.ok(tag.data.subarray(5).equals(units[i].subarray(2)), `unit ${i}`));
+
+    const recorded = (await played).filter((tag) => tag.type === 'video');
+    await player.close();
+    const sentVideo = sent.filter((tag) => tag.type === 'video');
+    assert.equal(recorded.length, sentVideo.length);
+    recorded.forEach((tag, i) => assert.ok(tag.data.equals(sentVideo[i].data), `video tag ${i} differs`));
+    // What came back, as an OBU stream again (a temporal delimiter before each unit), decodes.
+    const readBack = path.join(tmp, 'read-back.obu');
+    const delimiter = Buffer.of(0x12, 0x00);
+    fs.writeFileSync(readBack, Buffer.concat(recorded.slice(1).flatMap((tag) => [delimiter, tag.data.subarray(5)])));
+    const probe = await ffprobeFrames(readBack);
+    assert.equal(probe.stderr, '');
+    assert.equal(probe.video?.codecName, 'av1');
+    assert.equal(probe.video?.frames, units.length);
   });
 });

@@ -6,6 +6,7 @@
 // configuration record (re-sent when one changes); SEI and the rest are kept as they are.
 import type { FlvTag } from '../flv';
 import { BitReader } from './bits';
+import { codedFramesHeader, fourCcCodecId, sequenceStartTag } from './enhanced-rtmp';
 import { mediaError } from './errors';
 import { nalToRbsp, splitAnnexB, videoTiming, type VideoFrame } from './h264';
 
@@ -13,14 +14,8 @@ export const HevcNalType = { VPS: 32, SPS: 33, PPS: 34, AUD: 35, EOS: 36, EOB: 3
 
 export const FOURCC_HVC1 = Buffer.from('hvc1', 'latin1');
 /** onMetaData's videocodecid for Enhanced RTMP HEVC: the FourCC as a number. */
-export const HVC1_CODEC_ID = FOURCC_HVC1.readUInt32BE(0);
+export const HVC1_CODEC_ID = fourCcCodecId(FOURCC_HVC1);
 
-// Enhanced RTMP: IsExHeader bit, frame type in bits 4–6, packet type in bits 0–3.
-const EX_HEADER = 0x80;
-const PACKET_SEQUENCE_START = 0;
-const PACKET_CODED_FRAMES = 1;
-const FRAME_KEY = 1;
-const FRAME_INTER = 2;
 const NALU_LENGTH_SIZE = 4;
 
 export function hevcNalType(nal: Buffer): number {
@@ -139,8 +134,7 @@ export function hevcDecoderConfigurationRecord(vps: Buffer[], sps: Buffer[], pps
 }
 
 export function hevcSequenceStartTag(record: Buffer, timestamp: number): FlvTag {
-  const header = Buffer.of(EX_HEADER | (FRAME_KEY << 4) | PACKET_SEQUENCE_START);
-  return { type: 'video', timestamp, data: Buffer.concat([header, FOURCC_HVC1, record]) };
+  return sequenceStartTag(FOURCC_HVC1, record, timestamp);
 }
 
 function idOf(nal: Buffer, type: number): number {
@@ -206,9 +200,7 @@ export class HevcPacketizer {
       }
     }
     if (kept.length > 0) {
-      const header = Buffer.alloc(8);
-      header[0] = EX_HEADER | ((keyframe ? FRAME_KEY : FRAME_INTER) << 4) | PACKET_CODED_FRAMES;
-      FOURCC_HVC1.copy(header, 1);
+      const header = codedFramesHeader(FOURCC_HVC1, keyframe, 3);
       header.writeIntBE(compositionTime, 5, 3);
       const parts: Buffer[] = [header];
       for (const nal of kept) {

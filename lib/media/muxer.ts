@@ -5,6 +5,8 @@
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
 import { AacPacketizer, aacSequenceHeaderTag, FLV_SOUND_FORMAT_AAC, type AudioFrame } from './aac';
+import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
+import { invalidArg } from '../errors';
 import { mediaError } from './errors';
 import { avcSequenceHeaderTag, FLV_CODEC_AVC, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
@@ -13,9 +15,14 @@ import { metadataTag, type StreamMetadata } from './metadata';
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
 
+export type VideoCodec = 'h264' | 'hevc' | 'av1';
+
+/** The FourCC an Enhanced RTMP codec goes out with (for the connect command's fourCcList). */
+export const ENHANCED_FOURCC: Readonly<Record<VideoCodec, string | undefined>> = { h264: undefined, hevc: 'hvc1', av1: 'av01' };
+
 export interface MediaPublisherOptions {
-  /** 'h264' (default, classic FLV) or 'hevc' (Enhanced RTMP, FourCC hvc1). */
-  videoCodec?: 'h264' | 'hevc';
+  /** 'h264' (default, classic FLV), 'hevc' or 'av1' (Enhanced RTMP, FourCC hvc1 or av01). */
+  videoCodec?: VideoCodec;
   /** The tracks that will come; tags are held until each has its configuration. Default both. */
   video?: boolean;
   audio?: boolean;
@@ -51,10 +58,7 @@ export class MediaPublisher {
   constructor(sink: TagSink, options: MediaPublisherOptions = {}) {
     this.#sink = sink;
     this.#options = options;
-    this.#video =
-      options.videoCodec === 'hevc'
-        ? videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag)
-        : videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
+    this.#video = makeVideoPacketizer(options.videoCodec ?? 'h264');
   }
 
   stats(): MediaPublisherStats {
@@ -85,7 +89,7 @@ export class MediaPublisher {
     return { ...fields, ...this.#options.metadata };
   }
 
-  /** Publishes one access unit (Annex-B) of the configured video codec. */
+  /** Publishes one access unit (Annex-B; for AV1 a temporal unit of OBUs) of the configured video codec. */
   writeVideo(frame: VideoFrame): Promise<void> {
     try {
       if (this.#options.video === false) throw mediaError('this publisher was created without video');
@@ -194,10 +198,23 @@ interface VideoPacketizer {
   sequenceHeaderTag(record: Buffer, timestamp: number): FlvTag;
 }
 
-// One adapter for both codecs: they differ in the packetizer, the codec id and the tag that
+function makeVideoPacketizer(codec: VideoCodec): VideoPacketizer {
+  switch (codec) {
+    case 'h264':
+      return videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
+    case 'hevc':
+      return videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag);
+    case 'av1':
+      return videoPacketizer(new Av1Packetizer(), AV01_CODEC_ID, av1SequenceStartTag);
+    default:
+      throw invalidArg("videoCodec must be 'h264', 'hevc' or 'av1'");
+  }
+}
+
+// One adapter for every codec: they differ in the packetizer, the codec id and the tag that
 // carries the decoder configuration.
 function videoPacketizer(
-  packetizer: H264Packetizer | HevcPacketizer,
+  packetizer: H264Packetizer | HevcPacketizer | Av1Packetizer,
   codecId: number,
   sequenceHeaderTag: (record: Buffer, timestamp: number) => FlvTag,
 ): VideoPacketizer {

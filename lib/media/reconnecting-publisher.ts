@@ -9,7 +9,7 @@ import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
 import type { VideoFrame } from './h264';
-import { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
+import { ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
 import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
 
 export interface ReconnectOptions {
@@ -69,12 +69,16 @@ function errorCode(error: unknown): string {
   return error instanceof RtmpError ? error.code : ErrorCodes.INTERNAL;
 }
 
-// HEVC goes out as Enhanced RTMP: say so in the connect command unless the caller did.
+// HEVC and AV1 go out as Enhanced RTMP: say so in the connect command unless the caller did.
 function withCodecAnnouncement(options: CameraOptions): CameraOptions {
   const rtmp = options.rtmp ?? {};
   const announced = rtmp.fourCcList !== undefined || (rtmp.connectProperties !== undefined && 'fourCcList' in rtmp.connectProperties);
-  if (options.videoCodec !== 'hevc' || announced) return options;
-  return { ...options, rtmp: { ...rtmp, fourCcList: ['hvc1'] } };
+  const codec = options.videoCodec ?? 'h264';
+  // Checked here too: before a connection is opened for a publisher that could not be made.
+  if (!Object.hasOwn(ENHANCED_FOURCC, codec)) throw invalidArg("videoCodec must be 'h264', 'hevc' or 'av1'");
+  const fourCc = ENHANCED_FOURCC[codec];
+  if (fourCc === undefined || announced) return options;
+  return { ...options, rtmp: { ...rtmp, fourCcList: [fourCc] } };
 }
 
 /**

@@ -8,6 +8,23 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+type VideoTimes = { pts: number; dts: number; key: boolean }[];
+
+// ffmpeg, quiet, bounded in time.
+async function ffmpeg(args: string[]): Promise<void> {
+  await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { timeout: 60000 });
+}
+
+const testPattern = (seconds: number): string[] => ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${seconds}`];
+
+// Encodes the test pattern into `mp4` (whose packets give each unit's times and key flag),
+// then copies the video out as the raw stream `format`.
+async function encodeVideo(seconds: number, encoder: string[], mp4: string, format: string, out: string): Promise<VideoTimes> {
+  await ffmpeg([...testPattern(seconds), ...encoder, '-pix_fmt', 'yuv420p', mp4]);
+  await ffmpeg(['-i', mp4, '-c', 'copy', '-f', format, out]);
+  return packetTimes(mp4);
+}
+
 export interface ElementaryStreams {
   h264: string;
   adts: string;
@@ -27,22 +44,15 @@ export async function makeElementaryStreams(dir: string, seconds = 4): Promise<E
   const mp4 = path.join(dir, 'video.mp4');
   const h264 = path.join(dir, 'video.h264');
   const adts = path.join(dir, 'audio.adts');
-  const quiet = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  const timeout = 60000;
-  await run(
-    'ffmpeg',
-    [
-      ...quiet,
-      '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${seconds}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
-      '-map', '0:v', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-bf', '2',
-      '-g', '25', '-pix_fmt', 'yuv420p', '-x264-params', 'aud=1', '-threads', '2', mp4,
-      '-map', '1:a', '-c:a', 'aac', '-ac', '2', '-b:a', '64k', '-f', 'adts', adts,
-    ],
-    { timeout },
-  );
+  await ffmpeg([
+    ...testPattern(seconds),
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+    '-map', '0:v', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-bf', '2',
+    '-g', '25', '-pix_fmt', 'yuv420p', '-x264-params', 'aud=1', '-threads', '2', mp4,
+    '-map', '1:a', '-c:a', 'aac', '-ac', '2', '-b:a', '64k', '-f', 'adts', adts,
+  ]);
   // Stream copy to Annex-B: the same access units, in the same order, with start codes.
-  await run('ffmpeg', [...quiet, '-i', mp4, '-c', 'copy', '-f', 'h264', h264], { timeout });
+  await ffmpeg(['-i', mp4, '-c', 'copy', '-f', 'h264', h264]);
   const videoTimes = await packetTimes(mp4);
   return { h264, adts, videoTimes, frameRate: 25, sampleRate: 44100, width: 320, height: 180 };
 }
@@ -95,38 +105,58 @@ export function splitAccessUnits(data: Buffer, codec: 'h264' | 'hevc' = 'h264'):
 }
 
 /** `seconds` of 320x180 25 fps HEVC (x265, B-frames) as Annex-B, with each unit's times. */
-export async function makeHevcStream(
-  dir: string,
-  seconds = 2,
-): Promise<{ hevc: string; videoTimes: { pts: number; dts: number }[] }> {
-  const mp4 = path.join(dir, 'hevc.mp4');
+export async function makeHevcStream(dir: string, seconds = 2): Promise<{ hevc: string; videoTimes: VideoTimes }> {
   const hevc = path.join(dir, 'video.hevc');
-  const quiet = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  const timeout = 60000;
-  await run(
-    'ffmpeg',
-    [
-      ...quiet,
-      '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${seconds}`,
-      '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=25:bframes=2:pools=2',
-      '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1', mp4,
-    ],
-    { timeout },
-  );
-  await run('ffmpeg', [...quiet, '-i', mp4, '-c', 'copy', '-f', 'hevc', hevc], { timeout });
-  return { hevc, videoTimes: await packetTimes(mp4) };
+  const encoder = ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=25:bframes=2:pools=2', '-tag:v', 'hvc1'];
+  return { hevc, videoTimes: await encodeVideo(seconds, encoder, path.join(dir, 'hevc.mp4'), 'hevc', hevc) };
 }
 
-async function packetTimes(file: string): Promise<{ pts: number; dts: number }[]> {
+/**
+ * `seconds` of 320x180 25 fps AV1 (libaom, GOP 1 s) as an MP4 (for its av1C) and as a
+ * low-overhead OBU stream (`-f obu`: a temporal delimiter opens each temporal unit).
+ */
+export async function makeAv1Stream(dir: string, seconds = 2): Promise<{ obu: string; mp4: string; videoTimes: VideoTimes }> {
+  const mp4 = path.join(dir, 'av1.mp4');
+  const obu = path.join(dir, 'video.obu');
+  const encoder = ['-c:v', 'libaom-av1', '-cpu-used', '8', '-g', '25', '-threads', '2'];
+  return { obu, mp4, videoTimes: await encodeVideo(seconds, encoder, mp4, 'obu', obu) };
+}
+
+/** Temporal units of a low-overhead OBU stream: each begins at a temporal delimiter OBU. */
+export function splitTemporalUnits(data: Buffer): Buffer[] {
+  const units: Buffer[] = [];
+  let unitStart = -1;
+  let offset = 0;
+  while (offset < data.length) {
+    const type = (data[offset] >>> 3) & 0x0f;
+    const sizeAt = offset + 1 + (data[offset] & 0x04 ? 1 : 0);
+    let size = 0;
+    let next = sizeAt;
+    for (let i = 0; ; i++, next++) {
+      size += (data[next] & 0x7f) * 2 ** (7 * i);
+      if ((data[next] & 0x80) === 0) break;
+    }
+    if (type === 2) {
+      if (unitStart >= 0) units.push(data.subarray(unitStart, offset));
+      unitStart = offset;
+    }
+    offset = next + 1 + size;
+  }
+  if (unitStart >= 0) units.push(data.subarray(unitStart));
+  return units;
+}
+
+async function packetTimes(file: string): Promise<VideoTimes> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time,dts_time', '-of', 'json', file],
+    ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time,dts_time,flags', '-of', 'json', file],
     { timeout: 60000 },
   );
-  const packets = (JSON.parse(stdout) as { packets: { pts_time: string; dts_time: string }[] }).packets;
+  const packets = (JSON.parse(stdout) as { packets: { pts_time: string; dts_time: string; flags: string }[] }).packets;
   return packets.map((p) => ({
     pts: Math.round(Number(p.pts_time) * 1000),
     dts: Math.round(Number(p.dts_time) * 1000),
+    key: p.flags.includes('K'),
   }));
 }
 
