@@ -10,6 +10,9 @@ import {
   RtmpError,
   setLogger,
   versions,
+  publishCamera,
+  type CameraOptions,
+  type ConnectedEvent,
   type ConnectionStats,
   type EngineOption,
   type ErrorCode,
@@ -26,6 +29,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
     chunkSize: 4096,
     live: true,
     conn: ['B:1', 'S:text'],
+    fourCcList: ['hvc1', 'av01'],
+    connectProperties: { capsEx: 1, videoFourCcInfoMap: { '*': 4 } },
     tls: { ca: ['-----BEGIN CERTIFICATE-----'], minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', ciphers: 'ECDHE-RSA-AES128-SHA' },
     engine: { id: 'devcrypto', required: true, methods: ['ciphers'] },
     logger: (entry: LogEntry) => void entry.message,
@@ -58,6 +63,11 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const openssl: string = versions().openssl;
   void [writable, queued, served, readable, batch, engines, statusCode, openssl];
 
+  const cameraOptions: CameraOptions = { videoCodec: 'av1', retryFirstConnection: true, reconnect: { initialDelayMs: 500 } };
+  const camera = await publishCamera('rtmps://h/rtmp/key', cameraOptions);
+  camera.on('connected', (event: ConnectedEvent) => void event.attempt);
+  await camera.close();
+
   // @ts-expect-error tag types are a closed set
   await pub.writeTag({ type: 'metadata', timestamp: 0, data: Buffer.alloc(1) });
   // @ts-expect-error timestamps are numbers (ms)
@@ -68,6 +78,10 @@ export async function usage(signal: AbortSignal): Promise<void> {
   await connect('rtmp://h/a/b', { mode: 'record' });
   // @ts-expect-error engine methods are 'ciphers' and 'digests'
   await publish('rtmps://h/a/b', { engine: { id: 'devcrypto', methods: ['pkey'] } });
+  // @ts-expect-error video codecs are a closed set
+  await publishCamera('rtmp://h/a/b', { videoCodec: 'vp9' });
+  // @ts-expect-error connect properties are AMF0 values
+  await publish('rtmp://h/a/b', { connectProperties: { f: () => 1 } });
   // @ts-expect-error error codes are a closed set
   new RtmpError('ERR_SOMETHING', 'm');
 }
