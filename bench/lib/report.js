@@ -26,7 +26,7 @@ function markdownTable(header, rows) {
 /** The flat-out table: one row per client and transport, ratios against FFmpeg's row. */
 function throughputTable(summaries) {
   const header = [
-    'client', 'transport', 'MB/s', 'vs FFmpeg', 'client CPU s/GB', 'vs FFmpeg', 'server CPU s/GB',
+    'client', 'transport', 'MB/s', 'vs FFmpeg', 'client CPU s/GB', 'vs FFmpeg', 'beyond fixed cost', 'vs FFmpeg', 'server CPU s/GB',
     'socket writes/MB', 'TLS records/MB', 'event loop p50/p99 ms', 'peak RSS MB',
   ];
   const rows = summaries.map((s) => {
@@ -35,6 +35,7 @@ function throughputTable(summaries) {
     return [
       s.label, s.scheme.toUpperCase(), fmt(s.mbPerSecond, 0), ratio(s.mbPerSecond, ffmpeg?.mbPerSecond ?? null),
       fmt(s.clientCpuSecondsPerGb, 2), ratio(s.clientCpuSecondsPerGb, ffmpeg?.clientCpuSecondsPerGb ?? null),
+      fmt(s.marginalClientCpuSecondsPerGb, 2), ratio(s.marginalClientCpuSecondsPerGb, ffmpeg?.marginalClientCpuSecondsPerGb ?? null),
       fmt(s.serverCpuSecondsPerGb, 2), fmt(s.socketWritesPerMb, 0), s.scheme === 'rtmps' ? fmt(s.tlsRecordsPerMb, 0) : '–',
       eld, s.peakRssMb === null ? '–' : fmt(s.peakRssMb, 0),
     ];
