@@ -9,7 +9,9 @@ import { hasControlCharacters, usesTls, type ParsedRtmpUrl } from './url';
 
 export interface RtmpOptions {
   /** Milliseconds for connecting (TCP, TLS, RTMP handshake, connect/publish/play) and for each
-   * blocking read or write afterwards. Default 10000. */
+   * blocking read or write afterwards. A write is bounded as a whole (one message, plus at
+   * most 64 KB of smaller ones gathered with it), so on a slow uplink this must cover the
+   * largest keyframe. Default 10000. */
   timeout?: number;
   /** Outgoing RTMP chunk size, sent as Set Chunk Size after connect. Default 4096 (as OBS);
    * 128 keeps librtmp's own behaviour. */

@@ -1,15 +1,20 @@
 // Faults the fuzzer does not cover: the server dies under a player and under a publisher,
-// and close() while a read or a write is blocked in native code. Each ends in a coded error
-// or a clean end within the timeout, with no fd or thread left behind.
+// close() while a read or a write is blocked in native code, and a link that trickles. Each
+// ends in a coded error or a clean end within the timeout, with no fd or thread left behind.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, ErrorCodes, publish, RtmpError, type FlvTag } from '../lib/index';
 import { FlvParser } from '../lib/flv';
 import { AV_FLV } from './helpers/fixtures';
+import { runNodeChildInNetns } from './helpers/netns';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { openFds, threadCount, waitForBaseline } from './helpers/process-state';
 import { startThrottledRelay } from './helpers/throttled-relay';
+import type { TrickleInput, TrickleResult } from './helpers/trickle-child';
+
+const TRICKLE_CHILD = path.join(__dirname, 'helpers', 'trickle-child.js');
 
 const tags: FlvTag[] = new FlvParser().push(fs.readFileSync(AV_FLV));
 
@@ -116,4 +121,26 @@ describe('faults', () => {
       }
     });
   });
+});
+
+describe('a link that trickles', () => {
+  // Once connected, the loopback of a private namespace is shaped to 256 kbit/s: the server
+  // takes some of a 900 KB tag before every send timeout, so each send() makes progress and
+  // only a deadline for the whole write (patch 0016) ends it; without one it takes ~30 s.
+  const timeoutMs = 1500;
+  for (const scheme of ['rtmp', 'rtmps'] as const) {
+    test(`${scheme}: one big write fails with ERR_TIMEOUT once the timeout has passed, the connection closed`, async (t) => {
+      const input: TrickleInput = { scheme, rate: '256kbit', timeoutMs, tagBytes: 900 * 1024, boundMs: timeoutMs + 3000 };
+      const { result } = await runNodeChildInNetns<TrickleResult>(TRICKLE_CHILD, input, { timeoutMs: 60_000, signal: t.signal });
+      const summary = JSON.stringify(result);
+      assert.ok(result.shapedBytesDuringWrite > 16 * 1024, `the link kept moving data (a trickle, not a stall): ${summary}`);
+      assert.ok(result.settled, `the write still held after ${input.boundMs} ms: ${summary}`);
+      assert.equal(result.error?.code, ErrorCodes.TIMEOUT, summary);
+      assert.ok(result.heldMs > timeoutMs - 50 && result.heldMs < timeoutMs + 1000, `held ${Math.round(result.heldMs)} ms: ${summary}`);
+      assert.equal(result.laterWriteCode, ErrorCodes.CONNECTION_CLOSED, 'a later write is refused with a code');
+      // No goodbye on the stalled socket (patch 0006's path): close() has nothing left to wait for.
+      assert.ok(result.closeMs < 1000, `close() took ${Math.round(result.closeMs)} ms`);
+      assert.equal(result.leftBehind, undefined);
+    });
+  }
 });

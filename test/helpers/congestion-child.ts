@@ -3,7 +3,6 @@
 // holds megabytes between a publisher and a slow reader, and a slow link would show up only
 // after many seconds. Here nginx-rtmp, a throttled relay in front of it and a camera
 // publishing through the relay run; one JSON line reports what happened. Not a test file.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { publishCamera } from '../../lib/media/reconnecting-publisher';
 import type { CameraStats } from '../../lib/media/reconnecting-publisher';
@@ -11,7 +10,7 @@ import type { DropEvent } from '../../lib/media/send-queue';
 import { AAC_FRAME_MS, firstVideoPacket, publishPaced, type Frames } from './camera';
 import { splitAccessUnits, splitAdtsFrames } from './elementary';
 import { ffprobeFrames, type ProbeResult } from './media';
-import { bringLoopbackUp } from './netns';
+import { bringLoopbackUp, smallTcpBuffers } from './netns';
 import { startNginx } from './nginx';
 import { startThrottledRelay } from './throttled-relay';
 
@@ -31,12 +30,6 @@ export interface CongestionResult {
   relay: { bytesFromClient: number; throttled: number; connections: number };
   probe: ProbeResult;
   firstVideoFlags: string;
-}
-
-// Per-namespace limits (Linux 4.15+): a few tens of KB between the publisher and the relay.
-function smallTcpBuffers(): void {
-  const r = spawnSync('sysctl', ['-w', 'net.ipv4.tcp_rmem=4096 16384 65536', 'net.ipv4.tcp_wmem=4096 16384 65536'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`sysctl failed: ${r.error?.message ?? r.stderr}`);
 }
 
 async function main(input: CongestionInput): Promise<CongestionResult> {
