@@ -51,7 +51,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'build/', 'prebuilds/', '.cache/', 'bench/out/'] },
+  { ignores: ['dist/', 'node_modules/', 'build/', 'build-fuzz/', 'prebuilds/', '.cache/', 'bench/out/'] },
   {
     files: ['**/*.js', '**/*.cjs'],
     extends: [js.configs.recommended],

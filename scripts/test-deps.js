@@ -4,6 +4,7 @@
 
 const fs = require('node:fs');
 const { findExecutable, installOrExit } = require('./apt-install');
+const { findFuzzCompiler } = require('./lib/fuzz-toolchain');
 
 const MODULES_DIR = process.env.NGINX_MODULES_DIR || '/usr/lib/nginx/modules';
 
@@ -35,6 +36,8 @@ const requirements = [
   // librtmp built against the system's OpenSSL 3 (test/openssl3.test.ts).
   { what: 'OpenSSL 3 headers', present: () => fs.existsSync('/usr/include/openssl/opensslv.h'), pkg: 'libssl-dev' },
   { what: 'script (pty for the CLI tests)', present: () => findExecutable('script'), pkg: 'bsdutils' },
+  // The libFuzzer targets on librtmp (test/scripts/fuzz-native.test.js): clang and its runtime.
+  { what: 'clang with libFuzzer', present: () => findFuzzCompiler() !== null, pkg: ['clang-14', 'libclang-rt-14-dev'] },
 ];
 
 function missing() {
@@ -44,7 +47,7 @@ function missing() {
 const before = missing();
 if (before.length > 0) {
   console.error(`test dependencies missing: ${before.map((r) => r.what).join(', ')}`);
-  installOrExit([...new Set(before.map((r) => r.pkg))], 'test dependencies');
+  installOrExit([...new Set(before.flatMap((r) => r.pkg))], 'test dependencies');
   const after = missing();
   if (after.length > 0) {
     console.error(`still missing after install: ${after.map((r) => r.what).join(', ')}`);

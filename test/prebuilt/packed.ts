@@ -35,7 +35,7 @@ const MUST_SHIP = [
   'prebuilds/linux-arm/node-librtmp.armv7.node',
 ];
 const MUST_SHIP_SOME = ['native/src/', 'native/patches/', 'native/cryptodev/crypto/'];
-const MUST_NOT_SHIP = /^(test|bench|build|dist\/test|node_modules|\.ci|\.cache)\//;
+const MUST_NOT_SHIP = /^(test|bench|build|build-fuzz|native\/fuzz|dist\/test|node_modules|\.ci|\.cache)\//;
 const BUILD_TOOLS = ['cmake', 'cc', 'gcc', 'c++', 'g++', 'make', 'clang'];
 
 let work: string;
