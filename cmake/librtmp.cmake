@@ -6,7 +6,8 @@
 #   LIBRTMP_STATIC_ZLIB optional, default OFF (see the zlib section below)
 # Defines:
 #   openssl_crypto, openssl_ssl  imported static libraries (ssl depends on crypto)
-#   rtmp_static                  librtmp; consumers write #include <librtmp/rtmp.h>
+#   rtmp_static                  librtmp; consumers write #include <librtmp/rtmp.h> and define
+#                                the librtmp_heap_* functions (native/src/librtmp_heap.h)
 #   use_openssl_1_1_1_headers(<target>)
 #                                puts OpenSSL 1.1.1's include dir before every other include
 #                                dir of <target> and force-includes native/src/openssl_guard.h
@@ -27,6 +28,8 @@ foreach(required_file IN ITEMS "${LIBRTMP_SOURCE_DIR}/rtmp.c"
 endforeach()
 
 get_filename_component(LIBRTMP_OPENSSL_GUARD "${CMAKE_CURRENT_LIST_DIR}/../native/src/openssl_guard.h"
+                       ABSOLUTE)
+get_filename_component(LIBRTMP_HEAP_HEADER "${CMAKE_CURRENT_LIST_DIR}/../native/src/librtmp_heap.h"
                        ABSOLUTE)
 
 # --- OpenSSL ------------------------------------------------------------------------------------
@@ -96,4 +99,8 @@ use_openssl_1_1_1_headers(rtmp_static)
 # What librtmp/Makefile passes for CRYPTO=OPENSSL (VERSION=v2.4).
 target_compile_definitions(rtmp_static PRIVATE RTMPDUMP_VERSION="v2.4" USE_OPENSSL)
 target_compile_options(rtmp_static PRIVATE -fvisibility=hidden)
+# librtmp's heap calls go through counters that the addon defines (native/src/librtmp_heap.h), so
+# that tests can see whether a closed connection left any of librtmp's blocks behind.
+target_compile_definitions(rtmp_static PRIVATE NODE_LIBRTMP_COUNT_HEAP)
+target_compile_options(rtmp_static PRIVATE "SHELL:-include \"${LIBRTMP_HEAP_HEADER}\"")
 target_link_libraries(rtmp_static PRIVATE openssl_ssl openssl_crypto librtmp_zlib)

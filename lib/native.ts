@@ -133,6 +133,29 @@ export interface NativeVersions {
   opensslDir: string;
 }
 
+/**
+ * Native objects alive in this process (every worker's connections included), for tests and
+ * soak runs that must show a closed connection leaves nothing behind. Counted where the
+ * objects are really created and destroyed.
+ */
+export interface NativeLiveObjects {
+  /** Connection wrappers not yet garbage-collected. */
+  connections: number;
+  /** Sessions (one per connection thread object; held by its wrapper until collected). */
+  sessions: number;
+  /** Connection threads still running. */
+  threads: number;
+  /** librtmp RTMP structs. */
+  rtmp: number;
+  /** OpenSSL SSL objects (one per RTMPS connection). */
+  ssl: number;
+  /** OpenSSL SSL_CTX objects (one per TLS configuration in use; none once all are closed). */
+  sslCtx: number;
+  /** Blocks librtmp has allocated and not freed, and their usable bytes. */
+  librtmpBlocks: number;
+  librtmpBytes: number;
+}
+
 export interface NativeBinding {
   Connection: new () => NativeConnection;
   versions(): NativeVersions;
@@ -145,6 +168,8 @@ export interface NativeBinding {
    * this needs settles the process's engine decision first, with `engine`.
    */
   expandCiphers(ciphers: string, engine: NativeEngineOptions): { suites: NativeCipherSuite[]; error: NativeFailure | null };
+  /** Counts of live native objects; joins finished connection threads first. Diagnostic, internal. */
+  liveObjects(): NativeLiveObjects;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

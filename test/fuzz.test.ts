@@ -1,17 +1,23 @@
 // Hostile-server fuzzing, bounded: node-librtmp publishing to and playing from a server
 // that answers with mutated nginx-rtmp replies (test/helpers/hostile-server.ts). Every case
 // must end in a coded RtmpError or a clean success within its bound, with no crash, and
-// nothing (threads, fds) may be left afterwards. Long runs: npm run fuzz.
+// nothing may be left afterwards: no thread or fd, and no native object (liveObjects(),
+// down to librtmp's heap blocks, which catches leaks on the error paths hostile replies
+// take). Long runs: npm run fuzz.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { runCase, runCases, type CaseResult } from './helpers/fuzz-runner';
+import { NOTHING_LIVE, waitForLiveObjects } from './helpers/live-objects';
 import { openFds, threadCount, waitForBaseline } from './helpers/process-state';
 
 const TIMEOUT_MS = 1500;
 const CASES = Number(process.env.FUZZ_CASES ?? 1500);
 const CONCURRENCY = 4;
 
-/** Seeds that found bugs (fixed by native/patches/0007-0013); they must keep passing. */
+/**
+ * Seeds that found bugs (fixed by native/patches/0007-0013); they must keep passing. 10 and
+ * 57 also leaked command replies' AMF objects until patch 0018.
+ */
 const REGRESSION_SEEDS = [10, 57, 64, 8001191];
 
 function failures(results: CaseResult[]): string[] {
@@ -34,6 +40,7 @@ describe('hostile-server fuzzing', () => {
     }
     assert.deepEqual(failures(results), []);
     await waitForBaseline(baseline);
+    await waitForLiveObjects(NOTHING_LIVE, { collect: true });
   });
 
   test(`${CASES} random cases end in a coded error or a clean close, nothing left behind`, async (t) => {
@@ -54,5 +61,6 @@ describe('hostile-server fuzzing', () => {
     const errorKinds = [...outcomes.keys()].filter((k) => !k.endsWith(':ok'));
     assert.ok(errorKinds.length >= 3, `too few kinds of failure: ${errorKinds.join(', ')}`);
     await waitForBaseline(baseline, 5000);
+    await waitForLiveObjects(NOTHING_LIVE, { collect: true, timeoutMs: 5000 });
   });
 });

@@ -14,6 +14,8 @@
 #include "connection.h"
 #include "engine.h"
 #include "js_values.h"
+#include "librtmp_heap.h"
+#include "live_objects.h"
 #include "log_bridge.h"
 #include "openssl_guard.h"
 #include "openssl_init.h"
@@ -42,6 +44,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::Engine>("engine"),
                            InstanceMethod<&Addon::ProbeEngine>("probeEngine"),
                            InstanceMethod<&Addon::ExpandCiphers>("expandCiphers"),
+                           InstanceMethod<&Addon::LiveObjects>("liveObjects"),
                        });
   exports.Set("Connection", Connection::Define(env));
   env_ = env;
@@ -130,6 +133,24 @@ Napi::Value Addon::ExpandCiphers(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("suites", list);
   o.Set("error", status.ok() ? env.Null() : StatusToJs(env, status));
+  return o;
+}
+
+// liveObjects() -> { connections, sessions, threads, rtmp, ssl, sslCtx, librtmpBlocks,
+// librtmpBytes }: process-wide, every worker's connections included.
+Napi::Value Addon::LiveObjects(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Threads that have finished are joined first: they are not left behind, only not yet
+  // collected (that happens at the next open or close).
+  Reap();
+  Napi::Object o = Napi::Object::New(env);
+  for (int i = 0; i < static_cast<int>(LiveObject::kCount); ++i) {
+    const auto kind = static_cast<LiveObject>(i);
+    o.Set(LiveObjectName(kind), static_cast<double>(LiveCount(kind)));
+  }
+  const LibrtmpHeapUse heap = CurrentLibrtmpHeapUse();
+  o.Set("librtmpBlocks", static_cast<double>(heap.blocks));
+  o.Set("librtmpBytes", static_cast<double>(heap.bytes));
   return o;
 }
 

@@ -26,6 +26,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Engine(const Napi::CallbackInfo& info);
   Napi::Value ProbeEngine(const Napi::CallbackInfo& info);
   Napi::Value ExpandCiphers(const Napi::CallbackInfo& info);
+  Napi::Value LiveObjects(const Napi::CallbackInfo& info);
 
   // Environment teardown (process exit, worker termination): interrupt, close, join.
   static void Cleanup(void* addon);

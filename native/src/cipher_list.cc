@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
 
@@ -25,7 +26,7 @@ Status ExpandTls12Ciphers(const std::string& ciphers, const EngineOptions& engin
   std::lock_guard<std::mutex> lock(TlsGlobalLock());
   Status status = EnsureEngine(engine);
   if (!status.ok()) return status;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(NewCountedSslCtx(TLS_client_method()),
                                                         SSL_CTX_free);
   if (!ctx) return Status::Error(code::kTlsConfig, "SSL_CTX_new failed: " + TakeOpenSslErrors());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
@@ -35,7 +36,7 @@ Status ExpandTls12Ciphers(const std::string& ciphers, const EngineOptions& engin
     return Status::Error(code::kTlsInvalidCiphers,
                          "no cipher matches the ciphers string '" + ciphers + "'");
   }
-  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(NewCountedSsl(ctx.get()), SSL_free);
   if (!ssl) return Status::Error(code::kTlsConfig, "SSL_new failed: " + TakeOpenSslErrors());
   STACK_OF(SSL_CIPHER)* list = SSL_get1_supported_ciphers(ssl.get());
   for (int i = 0; list != nullptr && i < sk_SSL_CIPHER_num(list); ++i) {

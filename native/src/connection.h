@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "connection_thread.h"
+#include "live_objects.h"
 
 namespace librtmp_node {
 
@@ -36,6 +37,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   std::shared_ptr<ConnectionThread> thread_;
   bool closing_ = false;
   bool referenced_ = true;
+  LiveToken<LiveObject::kConnection> live_;
 };
 
 }  // namespace librtmp_node

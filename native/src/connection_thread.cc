@@ -1,5 +1,7 @@
 #include "connection_thread.h"
 
+#include "live_objects.h"
+
 namespace librtmp_node {
 
 namespace {
@@ -13,6 +15,7 @@ ConnectionThread::ConnectionThread(Napi::Env env, Napi::Function logHandler, int
                       ? nullptr
                       : std::make_shared<Napi::FunctionReference>(Napi::Persistent(logHandler))) {
   if (logLevel_ >= 0) RequireLogLevel(logLevel_);
+  CountCreated(LiveObject::kThread);  // counted down by the thread itself, as it returns
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -99,6 +102,7 @@ void ConnectionThread::Run() {
   session_.Teardown();
   SetThreadLogSink(nullptr);
   dispatcher_->ReleaseFromProducer();
+  CountDestroyed(LiveObject::kThread);
 }
 
 }  // namespace librtmp_node

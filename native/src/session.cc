@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "librtmp_heap.h"
 #include "tcp_connect.h"
 
 namespace librtmp_node {
@@ -95,8 +96,8 @@ Session::~Session() { Teardown(); }
 
 void Session::Teardown() {
   Close();
-  if (r_ != nullptr) RTMP_Free(r_);
-  r_ = nullptr;
+  r_.reset();
+  tlsContext_.reset();  // closed: the context may go as soon as no other connection uses it
   std::lock_guard<std::mutex> lock(interruptLock_);
   if (interruptFd_ >= 0) close(interruptFd_);
   if (wakeFd_ >= 0) close(wakeFd_);
@@ -123,11 +124,10 @@ Status Session::Open(const OpenParams& params) {
 }
 
 Status Session::SetUp(const OpenParams& params) {
-  r_ = RTMP_Alloc();
+  r_ = NewRtmp();
   if (r_ == nullptr) return Status::Error(code::kInternal, "out of memory");
-  RTMP_Init(r_);
   url_ = params.url;
-  if (!RTMP_SetupURL(r_, &url_[0])) {
+  if (!RTMP_SetupURL(r_.get(), &url_[0])) {
     return Status::Error(code::kInvalidUrl, "librtmp could not parse the URL");
   }
   // Link.hostname feeds the tunnel's Host header; librtmp cannot parse IPv6 literals.
@@ -135,14 +135,14 @@ Status Session::SetUp(const OpenParams& params) {
   r_->Link.hostname = AValOf(hostHeader_);
   for (const auto& option : params.rtmpOptions) {
     if (option.first == "tcUrl" && (r_->Link.lFlags & RTMP_LF_FTCU)) {
-      free(r_->Link.tcUrl.av_val);
+      librtmp_heap_free(r_->Link.tcUrl.av_val);  // librtmp allocated it
       r_->Link.lFlags &= ~RTMP_LF_FTCU;
     }
     optionStorage_.push_back(option.first);
     AVal name = AValOf(optionStorage_.back());
     optionStorage_.push_back(option.second);
     AVal value = AValOf(optionStorage_.back());
-    if (!RTMP_SetOpt(r_, &name, &value)) {
+    if (!RTMP_SetOpt(r_.get(), &name, &value)) {
       return Status::Error(code::kInvalidArg,
                            "librtmp rejected the value of option '" + option.first + "'");
     }
@@ -151,7 +151,7 @@ Status Session::SetUp(const OpenParams& params) {
     connectProperties_ = params.connectProperties;
     r_->Link.connectProps = AValOf(connectProperties_);
   }
-  if (params.publish) RTMP_EnableWrite(r_);
+  if (params.publish) RTMP_EnableWrite(r_.get());
   usesTls_ = (r_->Link.protocol & RTMP_FEATURE_SSL) != 0;
   return Status::Ok();
 }
@@ -189,7 +189,7 @@ Status Session::Connect(const OpenParams& params) {
     r_->m_sb.sb_ssl = ssl;
     r_->Link.protocol &= ~RTMP_FEATURE_SSL;
   }
-  if (!RTMP_Connect1(r_, nullptr)) {
+  if (!RTMP_Connect1(r_.get(), nullptr)) {
     if (r_->m_sb.sb_timedout) {
       return Status::Error(code::kTimeout,
                            "the server did not complete the RTMP handshake within " +
@@ -216,7 +216,7 @@ Status Session::SendChunkSize(int size) {
   const uint32_t value = static_cast<uint32_t>(size) & 0x7fffffff;
   for (int i = 0; i < 4; ++i) packet.m_body[i] = static_cast<char>(value >> (24 - 8 * i));
   errno = 0;
-  if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("sending Set Chunk Size");
+  if (!RTMP_SendPacket(r_.get(), &packet, 0)) return IoFailure("sending Set Chunk Size");
   r_->m_outChunkSize = size;
   return Status::Ok();
 }
@@ -225,8 +225,8 @@ Status Session::SendChunkSize(int size) {
 // the server's own status code and description instead of a bare FALSE.
 Status Session::StartStream() {
   RTMPPacket packet = {};
-  while (!r_->m_bPlaying && RTMP_IsConnected(r_) && refusalCode_.empty()) {
-    if (!RTMP_ReadPacket(r_, &packet)) break;
+  while (!r_->m_bPlaying && RTMP_IsConnected(r_.get()) && refusalCode_.empty()) {
+    if (!RTMP_ReadPacket(r_.get(), &packet)) break;
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
     const uint8_t type = packet.m_packetType;
     if (type == RTMP_PACKET_TYPE_AUDIO || type == RTMP_PACKET_TYPE_VIDEO ||
@@ -235,7 +235,7 @@ Status Session::StartStream() {
       continue;
     }
     NoteInvoke(packet);
-    RTMP_ClientPacket(r_, &packet);
+    RTMP_ClientPacket(r_.get(), &packet);
     RTMPPacket_Free(&packet);
   }
   RTMPPacket_Free(&packet);
@@ -320,12 +320,12 @@ Status Session::IoFailure(const char* what) {
 }
 
 Status Session::Write(const OutgoingBatch& batch) {
-  if (r_ == nullptr || !RTMP_IsConnected(r_)) {
+  if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
   // Corked: the batch's messages go out in full 16 KB writes (full TLS records), not one
   // write per message (native/patches/0004). Nothing in the loop waits for the server.
-  RTMP_Cork(r_);
+  RTMP_Cork(r_.get());
   for (const OutgoingBatch::Message& m : batch.messages()) {
     const int lane = m.type == RTMP_PACKET_TYPE_VIDEO ? 1 : 0;
     RTMPPacket packet = {};
@@ -343,41 +343,41 @@ Status Session::Write(const OutgoingBatch& batch) {
     packet.m_body = const_cast<char*>(m.body);  // only read (native/patches/0004)
     errno = 0;
     // A failed send closes r_, and the cork with it.
-    if (!RTMP_SendPacket(r_, &packet, 0)) return IoFailure("write");
+    if (!RTMP_SendPacket(r_.get(), &packet, 0)) return IoFailure("write");
     lastTimestamp_[lane] = m.timestamp;
     stats_.bytesOut += m.size;
     ++stats_.messagesOut;
   }
   errno = 0;
-  if (!RTMP_Uncork(r_)) return IoFailure("write");
+  if (!RTMP_Uncork(r_.get())) return IoFailure("write");
   return PollServer();
 }
 
 bool Session::DataPending() {
-  if ((r_->Link.protocol & RTMP_FEATURE_HTTP) != 0) return TunnelDataPending(r_);
-  return r_->m_sb.sb_size > 0 || SocketReadable(r_);
+  if ((r_->Link.protocol & RTMP_FEATURE_HTTP) != 0) return TunnelDataPending(r_.get());
+  return r_->m_sb.sb_size > 0 || SocketReadable(r_.get());
 }
 
 // A publisher must still answer pings and notice a server that refuses mid-stream.
 Status Session::PollServer() {
   RTMPPacket packet = {};
-  while (RTMP_IsConnected(r_) && DataPending()) {
-    if (!RTMP_ReadPacket(r_, &packet)) break;
+  while (RTMP_IsConnected(r_.get()) && DataPending()) {
+    if (!RTMP_ReadPacket(r_.get(), &packet)) break;
     if (!RTMPPacket_IsReady(&packet)) continue;
     NoteInvoke(packet);
-    RTMP_ClientPacket(r_, &packet);
+    RTMP_ClientPacket(r_.get(), &packet);
     RTMPPacket_Free(&packet);
   }
   RTMPPacket_Free(&packet);
   if (!refusalCode_.empty()) return ServerRefusal();
-  if (!RTMP_IsConnected(r_)) {
+  if (!RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the server closed the connection");
   }
   return Status::Ok();
 }
 
 Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
-  if (r_ == nullptr || !RTMP_IsConnected(r_)) {
+  if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     out->ended = true;
     return Status::Ok();
   }
@@ -386,9 +386,9 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
   // already arrived is taken, up to the budget.
   while (out->data.size() < budgetBytes && (out->meta.empty() || DataPending())) {
     errno = 0;
-    if (!RTMP_ReadPacket(r_, &packet)) {
+    if (!RTMP_ReadPacket(r_.get(), &packet)) {
       RTMPPacket_Free(&packet);
-      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_) && !interrupted_) {
+      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !interrupted_) {
         if (!out->meta.empty()) return Status::Ok();
         return IoFailure("read");
       }
@@ -399,7 +399,7 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
     NoteInvoke(packet);
     const bool streamEof = IsStreamEof(packet);
-    const int kind = RTMP_ClientPacket(r_, &packet);
+    const int kind = RTMP_ClientPacket(r_.get(), &packet);
     if (kind == 1) {
       const size_t offset = out->data.size();
       out->data.insert(out->data.end(), packet.m_body, packet.m_body + packet.m_nBodySize);
@@ -411,7 +411,7 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     RTMPPacket_Free(&packet);
     // Play.Complete / Stop / UnpublishNotify (librtmp closes), or StreamEOF: nginx-rtmp
     // keeps a live subscriber waiting after the publisher left and only says StreamEOF.
-    if (kind == 2 || streamEof || !RTMP_IsConnected(r_)) {
+    if (kind == 2 || streamEof || !RTMP_IsConnected(r_.get())) {
       out->ended = true;
       break;
     }
@@ -420,7 +420,7 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
 }
 
 void Session::Close() {
-  if (r_ != nullptr && RTMP_IsConnected(r_)) RTMP_Close(r_);
+  if (r_ != nullptr && RTMP_IsConnected(r_.get())) RTMP_Close(r_.get());
 }
 
 }  // namespace librtmp_node

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "error.h"
+#include "live_objects.h"
+#include "rtmp_handle.h"
 #include "tls_client.h"
 #include "tls_options.h"
 
@@ -82,7 +84,8 @@ class Session {
   Status Read(size_t budgetBytes, IncomingBatch* out);
   // Graceful: FCUnpublish/deleteStream, then the socket. Idempotent.
   void Close();
-  // Close() and free every resource (RTMP object, fds); stats and TLS info stay readable.
+  // Close() and free every resource (RTMP object, SSL_CTX reference, fds); stats and TLS
+  // info stay readable.
   // Idempotent; the connection thread calls it when it ends, not when JS lets go.
   void Teardown();
 
@@ -105,7 +108,7 @@ class Session {
   void NoteInvoke(const RTMPPacket& packet);
   Status ServerRefusal() const;
 
-  RTMP* r_ = nullptr;
+  RtmpHandle r_;
   std::string url_;                        // librtmp keeps pointers into it
   std::deque<std::string> optionStorage_;  // and into these
   std::string hostHeader_;
@@ -125,6 +128,7 @@ class Session {
   TlsInfo tlsInfo_;
   SslCtxPtr tlsContext_;
   SessionStats stats_;
+  LiveToken<LiveObject::kSession> live_;
 };
 
 }  // namespace librtmp_node

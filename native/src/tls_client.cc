@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
 
@@ -103,7 +104,7 @@ bool IsIpLiteral(const std::string& host) {
 Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const TlsOptions& tls,
                     SSL** out, TlsInfo* info) {
   ERR_clear_error();
-  SSL* ssl = SSL_new(ctx.get());
+  SSL* ssl = NewCountedSsl(ctx.get());
   if (ssl == nullptr) {
     return Status::Error(code::kTlsHandshake, "SSL_new failed: " + TakeOpenSslErrors());
   }

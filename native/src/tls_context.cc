@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
 
@@ -86,7 +87,7 @@ SslCtxPtr AcquireTlsContext(const TlsOptions& tls, const EngineOptions& engine, 
   const std::string key = tls.Fingerprint();
   if (SslCtxPtr existing = cache[key].lock()) return existing;
 
-  SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
+  SSL_CTX* raw = NewCountedSslCtx(TLS_client_method());
   if (raw == nullptr) {
     *status = Status::Error(code::kTlsConfig, "SSL_CTX_new failed: " + TakeOpenSslErrors());
     return nullptr;

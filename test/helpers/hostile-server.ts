@@ -281,8 +281,12 @@ export interface HostileServer {
 }
 
 /** Starts a server for one case: it serves every connection the same plan. */
-export async function startHostileServer(seed: number, mode: FuzzMode): Promise<HostileServer> {
-  const plan = planCase(seed, mode);
+export function startHostileServer(seed: number, mode: FuzzMode): Promise<HostileServer> {
+  return serveHostilePlan(planCase(seed, mode), seed);
+}
+
+/** Serves `plan` to every connection (for a hand-made plan; `seed` draws S1's bytes). */
+export async function serveHostilePlan(plan: HostilePlan, seed = 0): Promise<HostileServer> {
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void): void => {

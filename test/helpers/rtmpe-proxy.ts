@@ -6,7 +6,7 @@
 // digest handshake, HMAC-SHA256 digests, then RC4 each way), does a plain handshake with
 // the RTMP server and relays the decrypted bytes unchanged. rtmpdump (GnuTLS librtmp)
 // playing through it checks it against an implementation that is not ours.
-import { createHmac, getDiffieHellman, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, getDiffieHellman, randomBytes, timingSafeEqual, type DiffieHellmanGroup } from 'node:crypto';
 import net from 'node:net';
 import { LOOPBACK } from './ports';
 
@@ -173,6 +173,7 @@ async function serve(
   client: net.Socket,
   target: { host: string; port: number },
   options: RtmpeProxyOptions,
+  dh: DiffieHellmanGroup,
   session: RtmpeProxySession,
   track: (s: net.Socket) => void,
 ): Promise<void> {
@@ -186,8 +187,6 @@ async function serve(
   session.clientDigestScheme = scheme;
   if (scheme === undefined) throw new Error('the client digest does not verify');
 
-  const dh = getDiffieHellman('modp2');
-  dh.generateKeys();
   const s1 = randomBytes(SIG);
   s1.writeUInt32BE(0, 0);
   Buffer.from([3, 5, 1, 1]).copy(s1, 4); // the server version librtmp's server sends
@@ -235,6 +234,12 @@ async function serve(
   client.pause();
   const upstream = await connect(target.port, target.host);
   track(upstream);
+  // The client may have given up meanwhile (e.g. on a corrupted S2): nothing to relay then.
+  if (client.destroyed) {
+    upstream.destroy();
+    return;
+  }
+  client.once('close', () => upstream.end());
   upstream.setNoDelay(true);
   const fromServer = new Reader(upstream);
   upstream.write(Buffer.concat([Buffer.from([0x03]), Buffer.alloc(SIG)]));
@@ -249,13 +254,16 @@ async function serve(
   upstream.on('data', (d: Buffer) => client.write(toClient.apply(d)));
   client.on('data', (d: Buffer) => upstream.write(fromClientRc4.apply(d)));
   upstream.on('close', () => client.end());
-  client.on('close', () => upstream.end());
   client.resume();
 }
 
 /** Starts the proxy on a free loopback port, relaying to the plain RTMP server `target`. */
 export async function startRtmpeProxy(target: { host?: string; port: number }, options: RtmpeProxyOptions = {}): Promise<RtmpeProxy> {
   const sessions: RtmpeProxySession[] = [];
+  // One server key pair for all sessions: making a DH object costs ~50 ms of CPU (Node
+  // checks the group each time), and a test server gains nothing from fresh keys.
+  const dh = getDiffieHellman('modp2');
+  dh.generateKeys();
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket): void => {
     sockets.add(s);
@@ -267,7 +275,7 @@ export async function startRtmpeProxy(target: { host?: string; port: number }, o
     client.setNoDelay(true);
     const session: RtmpeProxySession = { clientType: -1, clientVersion: [] };
     sessions.push(session);
-    serve(client, { host: target.host ?? LOOPBACK, port: target.port }, options, session, track).catch((e: unknown) => {
+    serve(client, { host: target.host ?? LOOPBACK, port: target.port }, options, dh, session, track).catch((e: unknown) => {
       session.failure = e instanceof Error ? e.message : String(e);
       client.destroy();
     });
