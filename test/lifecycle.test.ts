@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
+import { threadsNamed } from './helpers/process-state';
+import { publish } from '../lib/index';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
 
@@ -58,6 +60,14 @@ describe('lifecycle', () => {
     assert.equal(result.signal, null, `killed: ${result.stderr}`);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /open/);
+  });
+
+  test('each open connection has one thread, named librtmp-conn for top -H and perf', async () => {
+    const before = threadsNamed('librtmp-conn');
+    const connections = await Promise.all([1, 2].map((i) => publish(nginx.url('live', `named${i}`))));
+    assert.equal(threadsNamed('librtmp-conn'), before + 2);
+    await Promise.all(connections.map((c) => c.close()));
+    assert.equal(threadsNamed('librtmp-conn'), before);
   });
 
   test('an open connection keeps the process alive until closed, unless unref()ed', async () => {

@@ -1,5 +1,7 @@
 #include "connection_thread.h"
 
+#include <pthread.h>
+
 #include "live_objects.h"
 
 namespace librtmp_node {
@@ -73,6 +75,8 @@ bool ConnectionThread::TryJoin() {
 }
 
 void ConnectionThread::Run() {
+  // Named for top -H, perf and gdb: one "librtmp-conn" thread per open connection.
+  pthread_setname_np(pthread_self(), "librtmp-conn");
   SetThreadLogSink(this);
   bool done = false;
   while (!done) {

@@ -12,6 +12,17 @@ export function threadCount(): number {
   return fs.readdirSync('/proc/self/task').length;
 }
 
+/** How many of this process's threads carry `name` (/proc/self/task/N/comm). */
+export function threadsNamed(name: string): number {
+  return fs.readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name;
+    } catch {
+      return false; // the thread ended while we looked
+    }
+  }).length;
+}
+
 /** Waits (event-loop turns, bounded) until fds and threads are back at a baseline. */
 export async function waitForBaseline(baseline: { fds: number; threads: number }, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
