@@ -4,10 +4,12 @@
 #   LIBRTMP_SOURCE_DIR  the patched librtmp/ folder (rtmp.c, rtmp.h, ...)
 #   OPENSSL_PREFIX      an OpenSSL 1.1.1 prefix: include/, lib/libssl.a, lib/libcrypto.a
 #   LIBRTMP_STATIC_ZLIB optional, default OFF (see the zlib section below)
+#   LIBRTMP_COUNT_HEAP  optional, default ON: librtmp's heap calls counted (see the end)
 # Defines:
 #   openssl_crypto, openssl_ssl  imported static libraries (ssl depends on crypto)
-#   rtmp_static                  librtmp; consumers write #include <librtmp/rtmp.h> and define
-#                                the librtmp_heap_* functions (native/src/librtmp_heap.h)
+#   rtmp_static                  librtmp; consumers write #include <librtmp/rtmp.h> and, with
+#                                LIBRTMP_COUNT_HEAP, define the librtmp_heap_* functions
+#                                (native/src/librtmp_heap.h)
 #   use_openssl_1_1_1_headers(<target>)
 #                                puts OpenSSL 1.1.1's include dir before every other include
 #                                dir of <target> and force-includes native/src/openssl_guard.h
@@ -29,6 +31,7 @@ endforeach()
 
 get_filename_component(LIBRTMP_OPENSSL_GUARD "${CMAKE_CURRENT_LIST_DIR}/../native/src/openssl_guard.h"
                        ABSOLUTE)
+option(LIBRTMP_COUNT_HEAP "Count librtmp's heap blocks through native/src/librtmp_heap.h" ON)
 get_filename_component(LIBRTMP_HEAP_HEADER "${CMAKE_CURRENT_LIST_DIR}/../native/src/librtmp_heap.h"
                        ABSOLUTE)
 
@@ -100,7 +103,10 @@ use_openssl_1_1_1_headers(rtmp_static)
 target_compile_definitions(rtmp_static PRIVATE RTMPDUMP_VERSION="v2.4" USE_OPENSSL)
 target_compile_options(rtmp_static PRIVATE -fvisibility=hidden)
 # librtmp's heap calls go through counters that the addon defines (native/src/librtmp_heap.h), so
-# that tests can see whether a closed connection left any of librtmp's blocks behind.
-target_compile_definitions(rtmp_static PRIVATE NODE_LIBRTMP_COUNT_HEAP)
-target_compile_options(rtmp_static PRIVATE "SHELL:-include \"${LIBRTMP_HEAP_HEADER}\"")
+# that tests can see whether a closed connection left any of librtmp's blocks behind. Builds
+# without the addon (the libFuzzer targets, which have LeakSanitizer) turn it off.
+if(LIBRTMP_COUNT_HEAP)
+  target_compile_definitions(rtmp_static PRIVATE NODE_LIBRTMP_COUNT_HEAP)
+  target_compile_options(rtmp_static PRIVATE "SHELL:-include \"${LIBRTMP_HEAP_HEADER}\"")
+endif()
 target_link_libraries(rtmp_static PRIVATE openssl_ssl openssl_crypto librtmp_zlib)
