@@ -3,7 +3,7 @@
 // saw them, media through TLS both ways, and failures that carry a code and OpenSSL's reason
 // but never the stream key.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,7 +14,7 @@ import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
 import { makeTestPki, WRONG_HOST, type CertFiles, type TestPki } from './helpers/certs';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
-import { openFds, threadCount, waitForBaseline } from './helpers/process-state';
+import { openFds, threadCount, threadIdsNamed, threadWriteCalls, waitForBaseline } from './helpers/process-state';
 import { startNginx, type NginxServer, type NginxTlsOptions } from './helpers/nginx';
 import { TlsSessions } from './helpers/tls-sessions';
 
@@ -369,6 +369,27 @@ describe('media over RTMPS', () => {
     const decoded = await ffprobeFrames(readFile);
     assert.equal(decoded.video?.frames, avFacts.video.frames);
     assert.equal(decoded.audio?.frames, avFacts.audio.frames);
+  });
+});
+
+describe('the send path over TLS', () => {
+  test('the records of one write leave in one send(): about 16 socket writes per MB', async () => {
+    const others = new Set(threadIdsNamed('librtmp-conn'));
+    const pub = await publish(good.url('live', 'records', 'rtmps', 'localhost'), { tls: { ca: pki.ca.cert } });
+    try {
+      const [tid] = threadIdsNamed('librtmp-conn').filter((id) => !others.has(id));
+      // 4 MB in 64 KB video messages: corked into 64 KB writes of four full records each.
+      const body = Buffer.concat([Buffer.of(0x17, 1, 0, 0, 0), randomBytes(64 * 1024)]);
+      const tags: FlvTag[] = Array.from({ length: 64 }, (_, i) => ({ type: 'video', timestamp: i * 40, data: body }));
+      const before = threadWriteCalls(tid);
+      await pub.writeTags(tags);
+      const perMb = (threadWriteCalls(tid) - before) / 4;
+      // One record per write would be 66 per MB; 16 is the floor, the rest wake the JS thread.
+      assert.ok(perMb <= 24, `${perMb} socket writes per MB`);
+    } finally {
+      await pub.close();
+    }
+    await goodSessions.next();
   });
 });
 

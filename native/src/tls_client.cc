@@ -94,6 +94,28 @@ Status HandshakeFailure(SSL* ssl, int rc, bool rejectUnauthorized) {
   return s;
 }
 
+// Records are written to a buffer that librtmp flushes after each SSL_write (our patch 0020):
+// a corked 64 KB write becomes four full records in one send() instead of four. Room for
+// four records of the largest size; larger writes flush as the buffer fills.
+constexpr int kRecordsPerSend = 4;
+constexpr int kSendBufferBytes =
+    kRecordsPerSend *
+    (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD);
+
+bool BufferRecordWrites(SSL* ssl) {
+  BIO* socketBio = SSL_get_wbio(ssl);
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (buffer == nullptr || BIO_set_write_buffer_size(buffer, kSendBufferBytes) != 1) {
+    BIO_free(buffer);
+    return false;
+  }
+  // The socket BIO stays the read BIO too; the chain takes a reference of its own.
+  BIO_up_ref(socketBio);
+  BIO_push(buffer, socketBio);
+  SSL_set0_wbio(ssl, buffer);
+  return true;
+}
+
 }  // namespace
 
 bool IsIpLiteral(const std::string& host) {
@@ -128,6 +150,11 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const
     return s;
   }
   Describe(ssl, info);
+  if (!BufferRecordWrites(ssl)) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return Status::Error(code::kInternal, "out of memory for the TLS send buffer");
+  }
   ERR_clear_error();
   *out = ssl;
   return Status::Ok();

@@ -12,15 +12,27 @@ export function threadCount(): number {
   return fs.readdirSync('/proc/self/task').length;
 }
 
-/** How many of this process's threads carry `name` (/proc/self/task/N/comm). */
-export function threadsNamed(name: string): number {
+/** The ids of this process's threads that carry `name` (/proc/self/task/N/comm). */
+export function threadIdsNamed(name: string): string[] {
   return fs.readdirSync('/proc/self/task').filter((tid) => {
     try {
       return fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name;
     } catch {
       return false; // the thread ended while we looked
     }
-  }).length;
+  });
+}
+
+/** How many of this process's threads carry `name`. */
+export function threadsNamed(name: string): number {
+  return threadIdsNamed(name).length;
+}
+
+/** write()-family system calls a thread has made (`syscw` in /proc/self/task/N/io). */
+export function threadWriteCalls(tid: string): number {
+  const line = fs.readFileSync(`/proc/self/task/${tid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
+  if (!line) throw new Error(`no syscw in /proc/self/task/${tid}/io`);
+  return Number(line.split(/\s+/)[1]);
 }
 
 /** Waits (event-loop turns, bounded) until fds and threads are back at a baseline. */
