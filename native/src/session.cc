@@ -323,8 +323,9 @@ Status Session::Write(const OutgoingBatch& batch) {
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
-  // Corked: the batch's messages go out in full 16 KB writes (full TLS records), not one
-  // write per message (native/patches/0004). Nothing in the loop waits for the server.
+  // Corked: the batch's messages go out in full 16 KB TLS records, four to a send()
+  // (native/patches/0004, 0020), not one write per message. Nothing in the loop waits for
+  // the server.
   RTMP_Cork(r_.get());
   for (const OutgoingBatch::Message& m : batch.messages()) {
     const int lane = m.type == RTMP_PACKET_TYPE_VIDEO ? 1 : 0;
