@@ -11,6 +11,7 @@ import { mediaError } from './errors';
 import { avcSequenceHeaderTag, FLV_CODEC_AVC, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
+import { isSequenceHeader } from './send-queue';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -182,12 +183,6 @@ export class MediaPublisher {
   }
 }
 
-// Sequence headers: AVC and AAC packet type 0 in the second byte; Enhanced RTMP's
-// SequenceStart (packet type 0) in the low bits of an extended header's first byte.
-function isSequenceHeader(tag: FlvTag): boolean {
-  if (tag.type === 'video' && (tag.data[0] & 0x80) !== 0) return (tag.data[0] & 0x0f) === 0;
-  return tag.type !== 'script' && tag.data.length >= 2 && tag.data[1] === 0;
-}
 
 // What the publisher needs of a video codec.
 interface VideoPacketizer {
