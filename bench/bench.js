@@ -20,7 +20,7 @@ const { values: opts } = parseArgs({
   options: {
     size: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
-    clients: { type: 'string', default: 'node-librtmp,ffmpeg,stock-librtmp' },
+    clients: { type: 'string', default: 'node-librtmp,node-librtmp-file,ffmpeg,stock-librtmp' },
     schemes: { type: 'string' },
     'batch-kb': { type: 'string', default: '512' },
     'in-flight': { type: 'string', default: '4' },

@@ -112,6 +112,13 @@ export interface NativeConnection {
   /** Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. Copies the bodies. */
   write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback): void;
   /**
+   * Publishes the FLV file at `path`: the connection thread reads it in 256 KB slices,
+   * parses the tags and sends each slice as one batch. Calls back with what was sent (tag
+   * body bytes, tags), on failure too. File failures are ERR_FILE, malformed FLV
+   * ERR_FLV_PARSE; neither affects the connection.
+   */
+  sendFile(path: string, callback: NativeCallback<[number, number]>): void;
+  /**
    * Reads media messages: waits for the first, then takes what has arrived up to `budget`
    * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.
    */

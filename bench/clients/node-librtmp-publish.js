@@ -1,10 +1,12 @@
 'use strict';
-// One node-librtmp publisher, flat out: reads the FLV file in slices, parses each into tags
-// (FlvParser) and sends them with one writeTags() per slice, with a few batches in flight.
-// Run as its own process so that its CPU time is its own.
+// One node-librtmp publisher, flat out. By default through the JavaScript API: reads the FLV
+// file in slices, parses each into tags (FlvParser) and sends them with one writeTags() per
+// slice, with a few batches in flight. With --send-file, through connection.sendFile(): the
+// connection thread reads and sends the file itself. Run as its own process so that its CPU
+// time is its own.
 //
 //   node node-librtmp-publish.js <url> <file.flv> [--ca pem-file] [--batch-kb 512]
-//                                [--in-flight 4] [--package dir]
+//                                [--in-flight 4] [--send-file] [--package dir]
 //   node node-librtmp-publish.js --idle-only
 //
 // Prints one JSON line: bytes, publish seconds, CPU, peak RSS, event-loop delay; with
@@ -23,6 +25,7 @@ const { values: opts, positionals } = parseArgs({
     'batch-kb': { type: 'string', default: '512' },
     'in-flight': { type: 'string', default: '4' },
     package: { type: 'string', default: path.join(__dirname, '..', '..') },
+    'send-file': { type: 'boolean', default: false },
     'idle-only': { type: 'boolean', default: false },
   },
 });
@@ -47,16 +50,21 @@ async function publishFile(url, file) {
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   eld.enable();
   const connection = await publish(url, opts.ca ? { tls: { ca: fs.readFileSync(opts.ca, 'utf8') } } : {});
-  const parser = new FlvParser();
-  const pending = [];
   let bytes = 0;
-  const slices = fs.createReadStream(file, { highWaterMark: Number(opts['batch-kb']) * 1024 });
-  for await (const slice of slices) {
-    pending.push(connection.writeTags(parser.push(slice)));
-    bytes += slice.length;
-    if (pending.length >= inFlight) await pending.shift();
+  if (opts['send-file']) {
+    await connection.sendFile(file);
+    bytes = fs.statSync(file).size;
+  } else {
+    const parser = new FlvParser();
+    const pending = [];
+    const slices = fs.createReadStream(file, { highWaterMark: Number(opts['batch-kb']) * 1024 });
+    for await (const slice of slices) {
+      pending.push(connection.writeTags(parser.push(slice)));
+      bytes += slice.length;
+      if (pending.length >= inFlight) await pending.shift();
+    }
+    await Promise.all(pending);
   }
-  await Promise.all(pending);
   const stats = connection.stats();
   await connection.close();
   eld.disable();

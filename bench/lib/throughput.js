@@ -27,12 +27,16 @@ function log(message) {
 function clientDefinitions(ctx) {
   return {
     'node-librtmp': {
-      label: 'node-librtmp',
+      label: 'node-librtmp, writeTags()',
       command: (url, file) => [
         process.execPath,
         [NODE_CLIENT, url, file, '--ca', ctx.caFile, '--batch-kb', String(ctx.batchKb), '--in-flight', String(ctx.inFlight),
           '--package', ctx.packageRoot],
       ],
+    },
+    'node-librtmp-file': {
+      label: 'node-librtmp, sendFile()',
+      command: (url, file) => [process.execPath, [NODE_CLIENT, url, file, '--ca', ctx.caFile, '--send-file', '--package', ctx.packageRoot]],
     },
     ffmpeg: {
       label: 'FFmpeg',

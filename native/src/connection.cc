@@ -3,6 +3,7 @@
 #include <librtmp/rtmp.h>
 
 #include "addon.h"
+#include "file_sender.h"
 #include "js_values.h"
 
 namespace librtmp_node {
@@ -31,6 +32,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                      {
                          InstanceMethod<&Connection::Open>("open"),
                          InstanceMethod<&Connection::Write>("write"),
+                         InstanceMethod<&Connection::SendFile>("sendFile"),
                          InstanceMethod<&Connection::Read>("read"),
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::Interrupt>("interrupt"),
@@ -128,6 +130,31 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
             skipped ? Status::Error(code::kClosed, "the connection was closed") : s.Write(*batch);
       },
       [cb, status, keepAlive](Napi::Env env) { Answer(env, cb, *status); });
+  return env.Undefined();
+}
+
+// sendFile(path, callback(err, bytes, tags)): counts what was sent even when it fails.
+Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return env.Undefined();
+  if (!info[0].IsString() || !info[1].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "sendFile(path, callback): invalid arguments");
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Callback cb = Persist(info[1]);
+  auto status = std::make_shared<Status>();
+  auto counts = std::make_shared<FileSendCounts>();
+  thread_->Submit(
+      [path, status, counts](Session& s, bool skipped) {
+        *status = skipped ? Status::Error(code::kClosed, "the connection was closed")
+                          : SendFlvFile(s, path, counts.get());
+      },
+      [cb, status, counts](Napi::Env env) {
+        Answer(env, cb, *status,
+               {Napi::Number::New(env, static_cast<double>(counts->bytes)),
+                Napi::Number::New(env, static_cast<double>(counts->tags))});
+      });
   return env.Undefined();
 }
 

@@ -93,6 +93,9 @@ class Session {
   // reading, so a blocked read returns and the close can still say goodbye.
   void Interrupt(bool hard);
 
+  // Whether Interrupt(true) was called: long jobs stop between writes.
+  bool interrupted() const { return interrupted_; }
+
   const TlsInfo& tlsInfo() const { return tlsInfo_; }
   bool usesTls() const { return usesTls_; }
   const SessionStats& stats() const { return stats_; }

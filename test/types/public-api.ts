@@ -18,6 +18,7 @@ import {
   type ErrorCode,
   type FlvTag,
   type LogEntry,
+  type SendFileResult,
   type RtmpConnection,
   type RtmpOptions,
   type TlsInfo,
@@ -42,6 +43,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
   await pub.writeTag(tag, { signal });
   await pub.writeTags([tag]);
   await pub.write(Buffer.alloc(0));
+  const sent: SendFileResult = await pub.sendFile('/x.flv', { signal });
+  await pub.sendFile(new URL('file:///x.flv'));
   const writable: Writable = pub.writable({ highWaterMark: 1 << 20 });
   const stats: ConnectionStats = pub.stats();
   const queued: number = stats.queuedBytes + stats.bitrateOutKbps;
@@ -61,7 +64,7 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const statusCode: string | undefined = error.statusCode;
   setLogger(null);
   const openssl: string = versions().openssl;
-  void [writable, queued, served, readable, batch, engines, statusCode, openssl];
+  void [sent.bytes + sent.tags, writable, queued, served, readable, batch, engines, statusCode, openssl];
 
   const cameraOptions: CameraOptions = { videoCodec: 'av1', retryFirstConnection: true, reconnect: { initialDelayMs: 500 } };
   const camera = await publishCamera('rtmps://h/rtmp/key', cameraOptions);
@@ -82,6 +85,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
   await publishCamera('rtmp://h/a/b', { videoCodec: 'vp9' });
   // @ts-expect-error connect properties are AMF0 values
   await publish('rtmp://h/a/b', { connectProperties: { f: () => 1 } });
+  // @ts-expect-error sendFile() takes a path or a file: URL, not the bytes
+  await pub.sendFile(Buffer.alloc(1));
   // @ts-expect-error error codes are a closed set
   new RtmpError('ERR_SOMETHING', 'm');
 }

@@ -1,0 +1,45 @@
+// Reads an FLV file on the connection thread in large slices and hands out its whole tags
+// as messages that point into the reader's buffer: the file's bytes are copied once into
+// a buffer that stays warm in the cache, then once more into librtmp's send buffer. No
+// JavaScript object exists per slice or per tag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "session.h"
+
+namespace librtmp_node {
+
+class FlvFileReader {
+ public:
+  FlvFileReader() = default;
+  ~FlvFileReader();
+  FlvFileReader(const FlvFileReader&) = delete;
+  FlvFileReader& operator=(const FlvFileReader&) = delete;
+
+  Status Open(const std::string& path);
+
+  // Adds to `batch` the whole tags the buffer now holds, reading more first when it holds
+  // none. The messages stay valid until the next call. An empty batch: end of the file.
+  Status Next(OutgoingBatch* batch);
+
+ private:
+  Status Fill();
+  bool SkipFileHeader(Status* failure);
+  Status ParseError(const std::string& what) const;
+
+  std::string path_;
+  int fd_ = -1;
+  std::vector<uint8_t> buffer_;
+  size_t begin_ = 0;           // the first byte not yet handed out
+  size_t end_ = 0;             // one past the last byte read
+  uint64_t bufferOffset_ = 0;  // the file offset of buffer_[0]
+  size_t needed_ = 0;          // the whole size of a tag that does not fit yet
+  bool eof_ = false;
+  bool started_ = false;  // past the file header
+};
+
+}  // namespace librtmp_node

@@ -1,0 +1,211 @@
+// connection.sendFile(): an FLV file read, parsed and sent by the connection thread. What
+// nginx-rtmp records must be the file's tags byte for byte and decode in ffprobe; faults of
+// the file are coded and leave the connection usable; an abort ends a send that cannot finish.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { connect, ErrorCodes, publish, RtmpError } from '../lib/index';
+import { encodeFlvHeader, encodeTag, FlvParser, type FlvTag } from '../lib/flv';
+import { makeTestPki, type TestPki } from './helpers/certs';
+import { AV_FLV, avFacts } from './helpers/fixtures';
+import { ffprobeFrames } from './helpers/media';
+import { startNginx, type NginxServer } from './helpers/nginx';
+import { openFds, threadCount, waitForBaseline } from './helpers/process-state';
+import { startThrottledRelay } from './helpers/throttled-relay';
+
+const run = promisify(execFile);
+
+function tagsOf(file: string): FlvTag[] {
+  return new FlvParser().push(fs.readFileSync(file));
+}
+
+// AVC and AAC sequence headers: packet type 0 after the codec byte.
+const isSequenceHeader = (tag: FlvTag): boolean => tag.type !== 'script' && tag.data[1] === 0;
+
+// Coded audio and video frames, times relative to the first. (nginx's recorder writes the
+// sequence headers it keeps for the stream, an AAC one twice, so those are compared apart.)
+function frames(tags: FlvTag[]): { type: string; timestamp: number; data: Buffer }[] {
+  const av = tags.filter((tag) => tag.type !== 'script' && !isSequenceHeader(tag));
+  return av.map((tag) => ({ type: tag.type, timestamp: tag.timestamp - av[0].timestamp, data: tag.data }));
+}
+
+function assertSameMedia(recorded: FlvTag[], sent: FlvTag[]): void {
+  for (const header of sent.filter(isSequenceHeader)) {
+    assert.ok(recorded.some((tag) => tag.type === header.type && tag.data.equals(header.data)), `the ${header.type} sequence header`);
+  }
+  const [got, want] = [frames(recorded), frames(sent)];
+  assert.equal(got.length, want.length, 'as many audio and video frames as the file holds');
+  got.forEach((tag, i) => {
+    assert.equal(tag.type, want[i].type, `tag ${i} type`);
+    assert.equal(tag.timestamp, want[i].timestamp, `tag ${i} timestamp`);
+    assert.ok(tag.data.equals(want[i].data), `tag ${i} bytes`);
+  });
+}
+
+async function codedFailure(promise: Promise<unknown>): Promise<RtmpError> {
+  const error = await promise.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof RtmpError, String(error));
+  return error;
+}
+
+describe('sendFile()', () => {
+  let nginx: NginxServer;
+  let pki: TestPki;
+  let tmp: string;
+  // Keyframes of noise, each larger than the 256 KB slices the connection thread reads.
+  let bigFrames: string;
+  before(async () => {
+    pki = await makeTestPki();
+    nginx = await startNginx({ record: true, maxMessage: '4M', tls: { cert: pki.server.certPath, key: pki.server.keyPath } });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'librtmp-sendfile-'));
+    bigFrames = path.join(tmp, 'big-frames.flv');
+    await run('ffmpeg', [
+      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=0.4,noise=alls=100:allf=t',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '1', '-f', 'flv', bigFrames,
+    ]);
+  });
+  after(async () => {
+    await nginx.stop();
+    pki.remove();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('publishes every tag of the file; the recording decodes and matches byte for byte', async () => {
+    const sent = tagsOf(AV_FLV);
+    const pub = await publish(nginx.url('live', 'whole'));
+    const result = await pub.sendFile(AV_FLV);
+    assert.equal(result.tags, sent.length);
+    // onMetaData gains the 16-byte @setDataFrame prefix.
+    assert.equal(result.bytes, sent.reduce((n, tag) => n + tag.data.length, 0) + 16);
+    assert.equal(pub.stats().messagesOut, sent.length);
+    await pub.close();
+    const recording = await nginx.waitForRecording('whole');
+    assertSameMedia(tagsOf(recording), sent);
+    const probe = await ffprobeFrames(recording);
+    assert.equal(probe.video?.frames, avFacts.video.frames);
+    assert.equal(probe.audio?.frames, avFacts.audio.frames);
+  });
+
+  test('tags larger than its read slices arrive whole', async () => {
+    const sent = tagsOf(bigFrames);
+    const video = sent.filter((tag) => tag.type === 'video' && tag.data.length > 256 * 1024);
+    assert.ok(video.length >= 5, `${video.length} frames over 256 KB`);
+    const pub = await publish(nginx.url('live', 'big'));
+    assert.equal((await pub.sendFile(pathToFileURL(bigFrames))).tags, sent.length);
+    await pub.close();
+    const recording = await nginx.waitForRecording('big');
+    assertSameMedia(tagsOf(recording), sent);
+    const probe = await ffprobeFrames(recording);
+    assert.equal(probe.video?.frames, 10);
+    assert.equal(probe.stderr, '');
+  });
+
+  test('over RTMPS, a file without the FLV header (bare tags) goes out the same', async () => {
+    const bare = path.join(tmp, 'bare.flv');
+    fs.writeFileSync(bare, fs.readFileSync(AV_FLV).subarray(13));
+    const pub = await publish(nginx.url('live', 'secure', 'rtmps', 'localhost'), { tls: { ca: pki.ca.cert } });
+    assert.equal(pub.tlsInfo()?.authorized, true);
+    await pub.sendFile(bare);
+    await pub.close();
+    const recording = await nginx.waitForRecording('secure');
+    assertSameMedia(tagsOf(recording), tagsOf(AV_FLV));
+    assert.equal((await ffprobeFrames(recording)).video?.frames, avFacts.video.frames);
+  });
+
+  test('a file that cannot be opened fails with ERR_FILE; the connection still publishes', async () => {
+    const baseline = { fds: openFds(), threads: threadCount() };
+    const pub = await publish(nginx.url('live', 'afterMissing'));
+    const missing = await codedFailure(pub.sendFile(path.join(tmp, 'no-such.flv')));
+    assert.equal(missing.code, ErrorCodes.FILE);
+    assert.equal(missing.errno, os.constants.errno.ENOENT);
+    assert.match(missing.message, /no-such\.flv: No such file/);
+    assert.match(missing.stack ?? '', /send-file\.test/, "the caller's stack");
+    const directory = await codedFailure(pub.sendFile(tmp));
+    assert.equal(directory.code, ErrorCodes.FILE);
+    assert.equal(directory.errno, os.constants.errno.EISDIR);
+    assert.equal(pub.closed, false);
+    await pub.sendFile(AV_FLV);
+    await pub.close();
+    assert.equal((await ffprobeFrames(await nginx.waitForRecording('afterMissing'))).video?.frames, avFacts.video.frames);
+    await waitForBaseline(baseline);
+  });
+
+  test('a file that ends inside a tag: the whole tags before it are sent, then ERR_FLV_PARSE with the offset', async () => {
+    const bytes = fs.readFileSync(AV_FLV);
+    const sent = tagsOf(AV_FLV);
+    // Cut the file in the middle of tag 100's body.
+    let at = 13;
+    for (const tag of sent.slice(0, 100)) at += 11 + tag.data.length + 4;
+    const truncated = path.join(tmp, 'truncated.flv');
+    fs.writeFileSync(truncated, bytes.subarray(0, at + 11 + 5));
+    const pub = await publish(nginx.url('live', 'cut'));
+    const error = await codedFailure(pub.sendFile(truncated));
+    assert.equal(error.code, ErrorCodes.FLV_PARSE);
+    assert.match(error.message, new RegExp(`truncated\\.flv at byte ${at}: the file ends inside a tag`));
+    assert.equal(pub.stats().messagesOut, 100);
+    await pub.close();
+    assertSameMedia(tagsOf(await nginx.waitForRecording('cut')), sent.slice(0, 100));
+  });
+
+  test('an unknown tag type is ERR_FLV_PARSE; a header too short is too', async () => {
+    const badType = path.join(tmp, 'bad-type.flv');
+    const tag = encodeTag({ type: 'audio', timestamp: 0, data: Buffer.from([0xaf, 0x01, 0x21]) });
+    fs.writeFileSync(badType, Buffer.concat([encodeFlvHeader(), tag, Buffer.from([7]), tag.subarray(1)]));
+    const shortHeader = path.join(tmp, 'short-header.flv');
+    fs.writeFileSync(shortHeader, Buffer.from('FLV\x01\x05', 'latin1'));
+    const pub = await publish(nginx.url('live', 'badType'));
+    const error = await codedFailure(pub.sendFile(badType));
+    assert.equal(error.code, ErrorCodes.FLV_PARSE);
+    assert.match(error.message, new RegExp(`at byte ${13 + tag.length}: unknown FLV tag type 7`));
+    assert.equal(pub.stats().messagesOut, 1);
+    assert.equal((await codedFailure(pub.sendFile(shortHeader))).code, ErrorCodes.FLV_PARSE);
+    await pub.close();
+  });
+
+  test('an AbortSignal ends a send the server stopped reading, and destroys the connection', async () => {
+    const relay = await startThrottledRelay(nginx.port, 10 * 1024 * 1024);
+    try {
+      const pub = await publish(`rtmp://127.0.0.1:${relay.port}/live/stalled`, { timeout: 60_000 });
+      relay.stall();
+      // ~25 MB: far more than the socket buffers between the connection thread and the relay hold.
+      const big = path.join(tmp, 'repeated.flv');
+      const one = fs.readFileSync(bigFrames);
+      fs.writeFileSync(big, Buffer.concat([one, ...Array.from({ length: 4 }, () => one.subarray(13))]));
+      const controller = new AbortController();
+      const sending = pub.sendFile(big, { signal: controller.signal });
+      const closed = new Promise((resolve) => pub.once('close', resolve));
+      setImmediate(() => controller.abort());
+      const error = await codedFailure(sending);
+      assert.equal(error.code, ErrorCodes.ABORTED);
+      await closed;
+      assert.equal(pub.closed, true);
+      assert.ok(pub.stats().bytesOut < fs.statSync(big).size, 'it did not finish');
+    } finally {
+      relay.close();
+    }
+  });
+
+  test('bad arguments are ERR_INVALID_ARG; a player cannot send a file; a closed publisher refuses', async () => {
+    const pub = await publish(nginx.url('live', 'args'));
+    for (const bad of ['', 'a\0b', 42, undefined] as unknown[]) {
+      assert.equal((await codedFailure(pub.sendFile(bad as string))).code, ErrorCodes.INVALID_ARG, String(bad));
+    }
+    await pub.close();
+    assert.equal((await codedFailure(pub.sendFile(AV_FLV))).code, ErrorCodes.CLOSED);
+    const playUrl = nginx.url('live', 'args-play');
+    const source = await publish(playUrl);
+    const player = await connect(playUrl, { live: true });
+    assert.equal((await codedFailure(player.sendFile(AV_FLV))).code, ErrorCodes.INVALID_ARG);
+    await player.close();
+    await source.close();
+  });
+});
