@@ -2,7 +2,7 @@
 // `npm run bench`: node-librtmp against FFmpeg and stock librtmp, publishing the same FLV to
 // nginx-rtmp on loopback over RTMP and RTMPS. See bench/README.md for the method.
 //
-//   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,ffmpeg,stock-librtmp
+//   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps]
 
@@ -20,7 +20,7 @@ const { values: opts } = parseArgs({
   options: {
     size: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
-    clients: { type: 'string', default: 'node-librtmp,node-librtmp-file,ffmpeg,stock-librtmp' },
+    clients: { type: 'string', default: 'node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp' },
     schemes: { type: 'string' },
     'batch-kb': { type: 'string', default: '512' },
     'in-flight': { type: 'string', default: '4' },

@@ -43,6 +43,16 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
+export interface SendFileOptions extends OperationOptions {
+  /**
+   * Send from a thread at the lowest CPU priority (Linux SCHED_IDLE): every other runnable
+   * thread, this process's event loop first of all, runs before it, and the file goes out
+   * on CPU time nothing else wants. For bulk uploads beside a busy process; not for live
+   * streams: on a fully loaded machine it may crawl until the server gives up on it.
+   */
+  background?: boolean;
+}
+
 export interface SendFileResult {
   /** Tag body bytes sent. */
   bytes: number;
@@ -237,7 +247,7 @@ export class RtmpConnection extends EventEmitter {
    * (ERR_FILE) or holds malformed FLV (ERR_FLV_PARSE, with the byte offset) rejects without
    * closing the connection; the tags before the fault were sent.
    */
-  sendFile(file: string | URL, options?: OperationOptions): Promise<SendFileResult> {
+  sendFile(file: string | URL, options?: SendFileOptions): Promise<SendFileResult> {
     const callSite = captureCallSite();
     try {
       this.#checkWritable();
@@ -245,12 +255,14 @@ export class RtmpConnection extends EventEmitter {
       if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
         throw invalidArg('sendFile() takes a file path or a file: URL');
       }
+      const background = options?.background ?? false;
+      if (typeof background !== 'boolean') throw invalidArg('sendFile(): background must be a boolean');
       const signal = options?.signal;
       if (signal?.aborted) return Promise.reject(abortError(signal.reason));
       const onAbort = (): void => void this.destroy(abortError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       return new Promise<SendFileResult>((resolve, reject) => {
-        this.#native.sendFile(filePath, (failure, bytes, tags) => {
+        this.#native.sendFile(filePath, background, (failure, bytes, tags) => {
           signal?.removeEventListener('abort', onAbort);
           if (failure && FILE_FAULTS.has(failure.code)) reject(fromNative(failure, this.#redact, callSite));
           else if (failure) reject(this.#fail(failure, callSite));

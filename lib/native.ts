@@ -115,9 +115,10 @@ export interface NativeConnection {
    * Publishes the FLV file at `path`: the connection thread reads it in 256 KB slices,
    * parses the tags and sends each slice as one batch. Calls back with what was sent (tag
    * body bytes, tags), on failure too. File failures are ERR_FILE, malformed FLV
-   * ERR_FLV_PARSE; neither affects the connection.
+   * ERR_FLV_PARSE; neither affects the connection. `background`: sent from a helper thread
+   * at SCHED_IDLE (the connection thread waits for it).
    */
-  sendFile(path: string, callback: NativeCallback<[number, number]>): void;
+  sendFile(path: string, background: boolean, callback: NativeCallback<[number, number]>): void;
   /**
    * Reads media messages: waits for the first, then takes what has arrived up to `budget`
    * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.

@@ -15,7 +15,7 @@ import { makeTestPki, type TestPki } from './helpers/certs';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
-import { openFds, threadCount, waitForBaseline } from './helpers/process-state';
+import { openFds, threadCount, threadPolicy, threadsNamed, waitForBaseline, waitForThreadNamed } from './helpers/process-state';
 import { startThrottledRelay } from './helpers/throttled-relay';
 
 const run = promisify(execFile);
@@ -62,6 +62,8 @@ describe('sendFile()', () => {
   let tmp: string;
   // Keyframes of noise, each larger than the 256 KB slices the connection thread reads.
   let bigFrames: string;
+  // ~25 MB: far more than the socket buffers between a connection thread and a stalled relay.
+  let repeated: string;
   before(async () => {
     pki = await makeTestPki();
     nginx = await startNginx({ record: true, maxMessage: '4M', tls: { cert: pki.server.certPath, key: pki.server.keyPath } });
@@ -72,6 +74,9 @@ describe('sendFile()', () => {
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=0.4,noise=alls=100:allf=t',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '1', '-f', 'flv', bigFrames,
     ]);
+    repeated = path.join(tmp, 'repeated.flv');
+    const one = fs.readFileSync(bigFrames);
+    fs.writeFileSync(repeated, Buffer.concat([one, ...Array.from({ length: 4 }, () => one.subarray(13))]));
   });
   after(async () => {
     await nginx.stop();
@@ -109,12 +114,12 @@ describe('sendFile()', () => {
     assert.equal(probe.stderr, '');
   });
 
-  test('over RTMPS, a file without the FLV header (bare tags) goes out the same', async () => {
+  test('over RTMPS and in the background, a file without the FLV header (bare tags) goes out the same', async () => {
     const bare = path.join(tmp, 'bare.flv');
     fs.writeFileSync(bare, fs.readFileSync(AV_FLV).subarray(13));
     const pub = await publish(nginx.url('live', 'secure', 'rtmps', 'localhost'), { tls: { ca: pki.ca.cert } });
     assert.equal(pub.tlsInfo()?.authorized, true);
-    await pub.sendFile(bare);
+    await pub.sendFile(bare, { background: true });
     await pub.close();
     const recording = await nginx.waitForRecording('secure');
     assertSameMedia(tagsOf(recording), tagsOf(AV_FLV));
@@ -176,19 +181,33 @@ describe('sendFile()', () => {
     try {
       const pub = await publish(`rtmp://127.0.0.1:${relay.port}/live/stalled`, { timeout: 60_000 });
       relay.stall();
-      // ~25 MB: far more than the socket buffers between the connection thread and the relay hold.
-      const big = path.join(tmp, 'repeated.flv');
-      const one = fs.readFileSync(bigFrames);
-      fs.writeFileSync(big, Buffer.concat([one, ...Array.from({ length: 4 }, () => one.subarray(13))]));
       const controller = new AbortController();
-      const sending = pub.sendFile(big, { signal: controller.signal });
+      const sending = pub.sendFile(repeated, { signal: controller.signal });
       const closed = new Promise((resolve) => pub.once('close', resolve));
       setImmediate(() => controller.abort());
       const error = await codedFailure(sending);
       assert.equal(error.code, ErrorCodes.ABORTED);
       await closed;
       assert.equal(pub.closed, true);
-      assert.ok(pub.stats().bytesOut < fs.statSync(big).size, 'it did not finish');
+      assert.ok(pub.stats().bytesOut < fs.statSync(repeated).size, 'it did not finish');
+    } finally {
+      relay.close();
+    }
+  });
+
+  test('background: true sends from a SCHED_IDLE helper thread that ends with the send', async () => {
+    const relay = await startThrottledRelay(nginx.port, 10 * 1024 * 1024);
+    try {
+      const pub = await publish(`rtmp://127.0.0.1:${relay.port}/live/idle`, { timeout: 60_000 });
+      relay.stall();
+      const controller = new AbortController();
+      const sending = pub.sendFile(repeated, { background: true, signal: controller.signal });
+      const helper = await waitForThreadNamed('librtmp-bulk');
+      assert.equal(threadPolicy(helper), 5, 'SCHED_IDLE');
+      assert.equal(threadPolicy(await waitForThreadNamed('librtmp-conn')), 0, 'the connection thread keeps its priority');
+      controller.abort();
+      assert.equal((await codedFailure(sending)).code, ErrorCodes.ABORTED);
+      assert.equal(threadsNamed('librtmp-bulk'), 0);
     } finally {
       relay.close();
     }
@@ -199,6 +218,7 @@ describe('sendFile()', () => {
     for (const bad of ['', 'a\0b', 42, undefined] as unknown[]) {
       assert.equal((await codedFailure(pub.sendFile(bad as string))).code, ErrorCodes.INVALID_ARG, String(bad));
     }
+    assert.equal((await codedFailure(pub.sendFile(AV_FLV, { background: 'yes' as unknown as boolean }))).code, ErrorCodes.INVALID_ARG);
     await pub.close();
     assert.equal((await codedFailure(pub.sendFile(AV_FLV))).code, ErrorCodes.CLOSED);
     const playUrl = nginx.url('live', 'args-play');

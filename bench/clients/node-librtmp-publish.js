@@ -2,21 +2,22 @@
 // One node-librtmp publisher, flat out. By default through the JavaScript API: reads the FLV
 // file in slices, parses each into tags (FlvParser) and sends them with one writeTags() per
 // slice, with a few batches in flight. With --send-file, through connection.sendFile(): the
-// connection thread reads and sends the file itself. Run as its own process so that its CPU
+// connection thread reads and sends the file itself (--background: from a SCHED_IDLE helper
+// thread). Run as its own process so that its CPU
 // time is its own.
 //
 //   node node-librtmp-publish.js <url> <file.flv> [--ca pem-file] [--batch-kb 512]
-//                                [--in-flight 4] [--send-file] [--package dir]
+//                                [--in-flight 4] [--send-file [--background]] [--package dir]
 //   node node-librtmp-publish.js --idle-only
 //
-// Prints one JSON line: bytes, publish seconds, CPU, peak RSS, event-loop delay; with
-// --idle-only, the event-loop delay of this process doing nothing for a second (the baseline).
+// Prints one JSON line: bytes, publish seconds, CPU, peak RSS, event-loop delay (with how busy
+// the loop was and how long its thread waited for a CPU); with --idle-only, the same of this
+// process doing nothing for a second (the baseline).
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { parseArgs } = require('node:util');
-const { eventLoopSummary, ELD_RESOLUTION_MS } = require('../lib/event-loop');
+const { watchEventLoop } = require('../lib/event-loop');
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,6 +27,7 @@ const { values: opts, positionals } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     package: { type: 'string', default: path.join(__dirname, '..', '..') },
     'send-file': { type: 'boolean', default: false },
+    background: { type: 'boolean', default: false },
     'idle-only': { type: 'boolean', default: false },
   },
 });
@@ -35,11 +37,9 @@ function print(result) {
 }
 
 async function idleOnly() {
-  const idle = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  idle.enable();
+  const idle = watchEventLoop();
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  idle.disable();
-  print({ eventLoop: eventLoopSummary(idle) });
+  print({ eventLoop: idle.stop() });
 }
 
 async function publishFile(url, file) {
@@ -47,12 +47,11 @@ async function publishFile(url, file) {
   const inFlight = Number(opts['in-flight']);
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  eld.enable();
+  const eventLoop = watchEventLoop();
   const connection = await publish(url, opts.ca ? { tls: { ca: fs.readFileSync(opts.ca, 'utf8') } } : {});
   let bytes = 0;
   if (opts['send-file']) {
-    await connection.sendFile(file);
+    await connection.sendFile(file, { background: opts.background });
     bytes = fs.statSync(file).size;
   } else {
     const parser = new FlvParser();
@@ -67,7 +66,7 @@ async function publishFile(url, file) {
   }
   const stats = connection.stats();
   await connection.close();
-  eld.disable();
+  const loop = eventLoop.stop();
   const cpu = process.cpuUsage(cpuBefore);
   print({
     bytes,
@@ -75,7 +74,7 @@ async function publishFile(url, file) {
     messages: stats.messagesOut,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    eventLoop: eventLoopSummary(eld),
+    eventLoop: loop,
   });
 }
 

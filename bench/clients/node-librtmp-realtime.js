@@ -11,9 +11,9 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { createHistogram, monitorEventLoopDelay } = require('node:perf_hooks');
+const { createHistogram } = require('node:perf_hooks');
 const { parseArgs } = require('node:util');
-const { eventLoopSummary, ELD_RESOLUTION_MS } = require('../lib/event-loop');
+const { watchEventLoop } = require('../lib/event-loop');
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -137,18 +137,17 @@ async function main() {
     }
   };
 
-  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   const runs = publishers.map(run);
   // Steady state: from the last connection's start to the first publisher's end.
   await sleep(rampMs);
   print({ phase: 'steady' });
-  eld.enable();
+  const eventLoop = watchEventLoop();
   const cpuBefore = process.cpuUsage();
   const steadyStart = performance.now();
   await sleep(Math.max(0, durationMs - rampMs));
   const steadySeconds = (performance.now() - steadyStart) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  eld.disable();
+  const loop = eventLoop.stop();
   print({ phase: 'end' });
   await Promise.all(runs);
   const stats = await Promise.all(publishers.map((p) => p.finish().catch(() => undefined)));
@@ -173,7 +172,7 @@ async function main() {
     },
     steadyCpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    eventLoop: eventLoopSummary(eld),
+    eventLoop: loop,
   });
 }
 

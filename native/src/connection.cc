@@ -133,22 +133,28 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sendFile(path, callback(err, bytes, tags)): counts what was sent even when it fails.
+// sendFile(path, background, callback(err, bytes, tags)): counts what was sent even when it
+// fails.
 Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return env.Undefined();
-  if (!info[0].IsString() || !info[1].IsFunction()) {
-    ThrowCoded(env, code::kInvalidArg, "sendFile(path, callback): invalid arguments");
+  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "sendFile(path, background, callback): invalid arguments");
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  Callback cb = Persist(info[1]);
+  const bool background = info[1].As<Napi::Boolean>().Value();
+  Callback cb = Persist(info[2]);
   auto status = std::make_shared<Status>();
   auto counts = std::make_shared<FileSendCounts>();
   thread_->Submit(
-      [path, status, counts](Session& s, bool skipped) {
-        *status = skipped ? Status::Error(code::kClosed, "the connection was closed")
-                          : SendFlvFile(s, path, counts.get());
+      [path, background, status, counts](Session& s, bool skipped) {
+        if (skipped) {
+          *status = Status::Error(code::kClosed, "the connection was closed");
+        } else {
+          *status = background ? SendFlvFileInBackground(s, path, counts.get())
+                               : SendFlvFile(s, path, counts.get());
+        }
       },
       [cb, status, counts](Napi::Env env) {
         Answer(env, cb, *status,

@@ -19,4 +19,10 @@ struct FileSendCounts {
 // is interrupted; `counts` then says what had been sent.
 Status SendFlvFile(Session& session, const std::string& path, FileSendCounts* counts);
 
+// The same from a helper thread at SCHED_IDLE, the lowest priority there is: every other
+// runnable thread (the process's event loop first of all) gets the CPU before it. The
+// connection thread waits for it; the helper ends with the file, so nothing has to raise a
+// priority again (which an unprivileged process may not do).
+Status SendFlvFileInBackground(Session& session, const std::string& path, FileSendCounts* counts);
+
 }  // namespace librtmp_node

@@ -37,6 +37,8 @@ void InstallLogBridge() {
 
 void SetThreadLogSink(LogSink* sink) { currentSink = sink; }
 
+LogSink* ThreadLogSink() { return currentSink; }
+
 void RequireLogLevel(int level) {
   static std::mutex lock;
   std::lock_guard<std::mutex> guard(lock);

@@ -25,6 +25,7 @@ void InstallLogBridge();
 
 // The sink for what librtmp logs on the calling thread (nullptr: drop).
 void SetThreadLogSink(LogSink* sink);
+LogSink* ThreadLogSink();
 
 // Raises librtmp's global level to at least `level` (capped at kMaxLogLevel).
 void RequireLogLevel(int level);

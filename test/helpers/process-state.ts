@@ -28,6 +28,25 @@ export function threadsNamed(name: string): number {
   return threadIdsNamed(name).length;
 }
 
+/** A thread's scheduling policy (field 41 of /proc/self/task/N/stat): 0 normal, 3 batch, 5 idle. */
+export function threadPolicy(tid: string): number {
+  const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[41 - 3]);
+}
+
+/** Waits (event-loop turns, bounded) for a thread named `name`; returns its id. */
+export async function waitForThreadNamed(name: string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [tid] = threadIdsNamed(name);
+    if (tid !== undefined) return tid;
+    if (Date.now() > deadline) throw new Error(`no thread named ${name} within ${timeoutMs} ms`);
+    await tick();
+  }
+}
+
 /** write()-family system calls a thread has made (`syscw` in /proc/self/task/N/io). */
 export function threadWriteCalls(tid: string): number {
   const line = fs.readFileSync(`/proc/self/task/${tid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
