@@ -5,6 +5,7 @@
 
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "flv_file_reader.h"
 #include "log_bridge.h"
@@ -14,11 +15,13 @@ namespace librtmp_node {
 Status SendFlvFile(Session& session, const std::string& path, FileSendCounts* counts) {
   FlvFileReader reader;
   Status status = reader.Open(path);
+  std::vector<FlvFileTag> tags;
   while (status.ok()) {
     if (session.interrupted()) return Status::Error(code::kAborted, "sending the file was aborted");
-    OutgoingBatch batch(256);
-    status = reader.Next(&batch);
-    if (!status.ok() || batch.messages().empty()) break;
+    status = reader.Next(&tags);
+    if (!status.ok() || tags.empty()) break;
+    OutgoingBatch batch(tags.size());
+    for (const FlvFileTag& tag : tags) batch.Add(tag.type, tag.timestamp, tag.body, tag.size);
     status = session.Write(batch);
     if (!status.ok()) break;
     for (const OutgoingBatch::Message& m : batch.messages()) counts->bytes += m.size;

@@ -100,7 +100,8 @@ bool FlvFileReader::SkipFileHeader(Status* failure) {
   return true;
 }
 
-Status FlvFileReader::Next(OutgoingBatch* batch) {
+Status FlvFileReader::Next(std::vector<FlvFileTag>* tags) {
+  tags->clear();
   for (;;) {
     Status failure;
     if (!started_ && !SkipFileHeader(&failure) && !failure.ok()) return failure;
@@ -109,7 +110,7 @@ Status FlvFileReader::Next(OutgoingBatch* batch) {
       const uint8_t type = tag[0] & 0x1f;  // the upper bits flag filtering/encryption
       if (!KnownTagType(type)) {
         // The tags before it go out first; the next call reports the fault.
-        if (!batch->messages().empty()) return Status::Ok();
+        if (!tags->empty()) return Status::Ok();
         return ParseError("unknown FLV tag type " + std::to_string(type));
       }
       const uint32_t size = Be24(tag + 1);
@@ -119,10 +120,10 @@ Status FlvFileReader::Next(OutgoingBatch* batch) {
         break;
       }
       const uint32_t timestamp = Be24(tag + 4) | (uint32_t{tag[7]} << 24);
-      batch->Add(type, timestamp, tag + kTagHeaderBytes, size);
+      tags->push_back({type, timestamp, tag + kTagHeaderBytes, size});
       begin_ += total;
     }
-    if (!batch->messages().empty()) return Status::Ok();
+    if (!tags->empty()) return Status::Ok();
     if (eof_) {
       if (begin_ != end_) return ParseError("the file ends inside a tag");
       return Status::Ok();

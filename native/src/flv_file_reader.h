@@ -9,9 +9,16 @@
 #include <vector>
 
 #include "error.h"
-#include "session.h"
 
 namespace librtmp_node {
+
+// One tag: its body points into the reader's buffer.
+struct FlvFileTag {
+  uint8_t type;  // 8 audio, 9 video, 18 script
+  uint32_t timestamp;
+  const uint8_t* body;
+  uint32_t size;
+};
 
 class FlvFileReader {
  public:
@@ -22,9 +29,9 @@ class FlvFileReader {
 
   Status Open(const std::string& path);
 
-  // Adds to `batch` the whole tags the buffer now holds, reading more first when it holds
-  // none. The messages stay valid until the next call. An empty batch: end of the file.
-  Status Next(OutgoingBatch* batch);
+  // Replaces `tags` with the whole tags the buffer now holds, reading more first when it
+  // holds none. The bodies stay valid until the next call. No tags: the end of the file.
+  Status Next(std::vector<FlvFileTag>* tags);
 
  private:
   Status Fill();
