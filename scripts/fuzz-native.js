@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 'use strict';
 
-// libFuzzer on librtmp's packet reader and AMF decoder (native/fuzz), under ASan, UBSan and
-// LeakSanitizer. The bounded run is test/scripts/fuzz-native.test.js; long runs:
+// libFuzzer on librtmp's packet reader and AMF decoder and on our FLV file reader
+// (native/fuzz), under ASan, UBSan and LeakSanitizer. The bounded run is test/scripts/fuzz-native.test.js; long runs:
 //   npm run fuzz:native -- --seconds 600 [--target amf_decoder_fuzzer] [--out build-fuzz]
 //   npm run fuzz:native -- --runs 200000
 //   npm run fuzz:native -- --replay <input>...   (runs saved inputs once, e.g. a crash)
 // --seconds and --runs are per target. Builds the targets with clang into <out>/, seeds them
-// from the captured nginx-rtmp replies (written to <out>/seeds/ at each run), keeps what each
+// from the captured nginx-rtmp replies and the FLV fixture (written to <out>/seeds/ at each run), keeps what each
 // corpus grows to in <out>/corpus/<target>/ and saves a crashing input in <out>/artifacts/.
 // Exits 1 on a finding.
 
@@ -21,10 +21,10 @@ const { findExecutable } = require('./lib/run');
 const ROOT = path.resolve(__dirname, '..');
 const SOURCE_DIR = path.join(ROOT, 'native', 'fuzz');
 const DEFAULT_OUT = path.join(ROOT, 'build-fuzz');
-const TARGETS = ['packet_reader_fuzzer', 'amf_decoder_fuzzer'];
-// Input size caps: room for a few chunked messages, or for AMF nested past the limit of
-// native/patches/0018 (64 levels).
-const MAX_LEN = { packet_reader_fuzzer: 16384, amf_decoder_fuzzer: 8192 };
+const TARGETS = ['packet_reader_fuzzer', 'amf_decoder_fuzzer', 'flv_file_reader_fuzzer'];
+// Input size caps: room for a few chunked messages, for AMF nested past the limit of
+// native/patches/0018 (64 levels), or for an FLV file spanning many of the reader's slices.
+const MAX_LEN = { packet_reader_fuzzer: 16384, amf_decoder_fuzzer: 8192, flv_file_reader_fuzzer: 8192 };
 // A single input running this long is a hang, reported like a crash.
 const HANG_SECONDS = 10;
 // Lines that only a sanitizer or libFuzzer finding prints.
@@ -56,14 +56,15 @@ function runOrThrow(command, args, { quiet }) {
 function buildFuzzTargets(outDir = DEFAULT_OUT, { quiet = false } = {}) {
   const compiler = findFuzzCompiler();
   if (!compiler) throw new Error(missingCompilerMessage());
-  if (!fs.existsSync(path.join(outDir, 'CMakeCache.txt'))) {
-    const generator = findExecutable('ninja') ? ['-G', 'Ninja'] : [];
-    runOrThrow(
-      'cmake',
-      ['-S', SOURCE_DIR, '-B', outDir, ...generator, `-DCMAKE_C_COMPILER=${compiler.cc}`],
-      { quiet },
-    );
-  }
+  // Configured every time (quick once done): a build folder from before the C++ target
+  // learns its C++ compiler.
+  const configured = fs.existsSync(path.join(outDir, 'CMakeCache.txt'));
+  const generator = !configured && findExecutable('ninja') ? ['-G', 'Ninja'] : [];
+  runOrThrow(
+    'cmake',
+    ['-S', SOURCE_DIR, '-B', outDir, ...generator, `-DCMAKE_C_COMPILER=${compiler.cc}`, `-DCMAKE_CXX_COMPILER=${compiler.cxx}`],
+    { quiet },
+  );
   // Two jobs at most: the tests share the machine.
   runOrThrow('cmake', ['--build', outDir, '--parallel', '2'], { quiet });
   return Object.fromEntries(TARGETS.map((target) => [target, path.join(outDir, target)]));

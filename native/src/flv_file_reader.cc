@@ -10,10 +10,9 @@
 namespace librtmp_node {
 namespace {
 
-// Big enough that one slice becomes one corked batch of full TLS records, small enough to
-// stay in a core's L2 cache between the read and the gather (FFmpeg reads 32 KB at a time).
-constexpr size_t kSliceBytes = 256 * 1024;
 constexpr size_t kFlvHeaderBytes = 9;
+// Files say 9; anything far beyond is not an FLV header.
+constexpr uint32_t kMaxFlvHeaderBytes = 64 * 1024;
 constexpr size_t kTagHeaderBytes = 11;
 constexpr size_t kPreviousTagSizeBytes = 4;
 
@@ -23,6 +22,9 @@ uint32_t Be32(const uint8_t* p) { return (uint32_t{p[0]} << 24) | Be24(p + 1); }
 bool KnownTagType(uint8_t type) { return type == 8 || type == 9 || type == 18; }
 
 }  // namespace
+
+FlvFileReader::FlvFileReader(size_t sliceBytes)
+    : sliceBytes_(sliceBytes < kMinSliceBytes ? kMinSliceBytes : sliceBytes) {}
 
 FlvFileReader::~FlvFileReader() {
   if (fd_ >= 0) close(fd_);
@@ -38,7 +40,7 @@ Status FlvFileReader::Open(const std::string& path) {
     s.sysErrno = errno;
     return s;
   }
-  buffer_.resize(kSliceBytes);
+  buffer_.resize(sliceBytes_);
   return Status::Ok();
 }
 
@@ -87,12 +89,13 @@ bool FlvFileReader::SkipFileHeader(Status* failure) {
     return false;
   }
   const uint32_t headerBytes = Be32(p + 5);
-  if (headerBytes < kFlvHeaderBytes || headerBytes > kSliceBytes / 2) {
+  if (headerBytes < kFlvHeaderBytes || headerBytes > kMaxFlvHeaderBytes) {
     *failure = ParseError("invalid FLV header size " + std::to_string(headerBytes));
     return false;
   }
   if (have < headerBytes + kPreviousTagSizeBytes) {
     if (eof_) *failure = ParseError("the file ends inside the FLV header");
+    needed_ = headerBytes + kPreviousTagSizeBytes;
     return false;
   }
   begin_ += headerBytes + kPreviousTagSizeBytes;

@@ -32,14 +32,17 @@ function libFuzzerRuntime(cc) {
   return name ? path.join(dir, name) : null;
 }
 
-/** { cc, runtime } for the first clang with libFuzzer, or null. */
+/** { cc, cxx, runtime } for the first clang (and its clang++) with libFuzzer, or null. */
 function findFuzzCompiler(env = process.env) {
   const names = env.NODE_LIBRTMP_FUZZ_CC ? [env.NODE_LIBRTMP_FUZZ_CC] : CANDIDATES;
   for (const name of names) {
     const cc = findExecutable(name, env);
     if (!cc) continue;
+    // clang-14 → clang++-14, beside it; NODE_LIBRTMP_FUZZ_CXX names another.
+    const cxxName = env.NODE_LIBRTMP_FUZZ_CXX || path.basename(name).replace(/^clang/, 'clang++');
+    const cxx = findExecutable(cxxName, env) ?? findExecutable(path.join(path.dirname(cc), cxxName), env);
     const runtime = libFuzzerRuntime(cc);
-    if (runtime) return { cc, runtime };
+    if (runtime && cxx) return { cc, cxx, runtime };
   }
   return null;
 }

@@ -3,9 +3,11 @@
 // input format (see the comment at the top of each target):
 //   packet_reader_fuzzer  an options byte, then the server's chunk stream after the handshake
 //   amf_decoder_fuzzer    an options byte, then the AMF0 body of a command or data message
+//   flv_file_reader_fuzzer  a byte that sets the read slice, then an FLV file (from the fixture)
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadSeeds } from './capture-seeds';
+import { AV_FLV } from './fixtures';
 import { ChunkWriter, type RtmpMessage } from './rtmp-chunks';
 
 const PACKET_READER_PUBLISH = 1;
@@ -15,7 +17,7 @@ const AMF_DECODE_VALUE = 2;
 const AMF0_DATA = 18;
 const AMF0_COMMAND = 20;
 
-export type NativeFuzzTarget = 'packet_reader_fuzzer' | 'amf_decoder_fuzzer';
+export type NativeFuzzTarget = 'packet_reader_fuzzer' | 'amf_decoder_fuzzer' | 'flv_file_reader_fuzzer';
 
 function chunkStream(messages: RtmpMessage[]): Buffer {
   const writer = new ChunkWriter();
@@ -51,7 +53,16 @@ export function nativeFuzzSeeds(): Record<NativeFuzzTarget, Buffer[]> {
   const unique = (inputs: Buffer[]): Buffer[] => [
     ...new Map(inputs.map((b) => [b.toString('hex'), b])).values(),
   ];
-  return { packet_reader_fuzzer: unique(streams), amf_decoder_fuzzer: unique(amf) };
+  return { packet_reader_fuzzer: unique(streams), amf_decoder_fuzzer: unique(amf), flv_file_reader_fuzzer: flvFiles() };
+}
+
+// The fixture's start (header, onMetaData, sequence headers, first frames), cut inside a tag;
+// the same without the file header; a few whole tags. Slices of 16, 44 and 1036 bytes.
+function flvFiles(): Buffer[] {
+  const fixture = fs.readFileSync(AV_FLV);
+  const start = fixture.subarray(0, 6000);
+  const files = [start, start.subarray(13), fixture.subarray(0, 13 + 2 * 1024)];
+  return [0, 7, 255].flatMap((slice) => files.map((file) => Buffer.concat([Buffer.from([slice]), file])));
 }
 
 /** Writes each target's seeds into `<dir>/<target>/` (emptied first); returns the counts. */
