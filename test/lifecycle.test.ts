@@ -8,6 +8,7 @@ import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { threadsNamed } from './helpers/process-state';
+import { startThrottledRelay } from './helpers/throttled-relay';
 import { publish } from '../lib/index';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
@@ -60,6 +61,56 @@ describe('lifecycle', () => {
     assert.equal(result.signal, null, `killed: ${result.stderr}`);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /open/);
+  });
+
+  test('process.exit() while sendFile() is blocked on a server that stopped reading, in the background or not', async () => {
+    const relay = await startThrottledRelay(nginx.port, 10 * 1024 * 1024);
+    try {
+      // The fixture 40 times over (~19 MB): more than the socket buffers take.
+      const source = `
+        const fs = require('node:fs');
+        const os = require('node:os');
+        const path = require('node:path');
+        const { publish } = require(${JSON.stringify(LIB)});
+        (async () => {
+          const one = fs.readFileSync(${JSON.stringify(AV_FLV)});
+          const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'librtmp-exit-')), 'big.flv');
+          fs.writeFileSync(file, Buffer.concat([one, ...Array.from({ length: 39 }, () => one.subarray(13))]));
+          const url = 'rtmp://127.0.0.1:${relay.port}/live/exitWhileSending';
+          const [a, b] = [await publish(url + 'A', { timeout: 60000 }), await publish(url + 'B', { timeout: 60000 })];
+          process.stdout.write('connected\\n');
+          await new Promise((resolve) => process.stdin.once('data', resolve));
+          a.sendFile(file).catch(() => {});
+          b.sendFile(file, { background: true }).catch(() => {});
+          const named = (name) => fs.readdirSync('/proc/self/task').filter((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim() === name).length;
+          while (named('librtmp-bulk') === 0) await new Promise(setImmediate);
+          fs.rmSync(path.dirname(file), { recursive: true });
+          console.log('sending');
+          process.exit(0);
+        })().catch((e) => { console.error(e); process.exit(3); });`;
+      const child = spawn(process.execPath, ['-e', source], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let released = false;
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        // Both connected: the relay stops reading, then the child starts sending.
+        if (stdout.includes('connected') && !released) {
+          released = true;
+          relay.stall();
+          child.stdin.end('go');
+        }
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, sg) => resolve([c, sg])));
+      clearTimeout(timer);
+      assert.equal(signal, null, `killed: ${stderr}`);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /sending/);
+    } finally {
+      relay.close();
+    }
   });
 
   test('each open connection has one thread, named librtmp-conn for top -H and perf', async () => {
