@@ -45,6 +45,12 @@ export interface OperationOptions {
 
 export interface SendFileOptions extends OperationOptions {
   /**
+   * Send each tag when its timestamp comes due, counted from the first tag (like
+   * `ffmpeg -re`): a recording played out as a live stream. Timestamps that go back start
+   * the count again at that tag. Default: as fast as the server takes it.
+   */
+  realtime?: boolean;
+  /**
    * Send from a thread at the lowest CPU priority (Linux SCHED_IDLE): every other runnable
    * thread, this process's event loop first of all, runs before it, and the file goes out
    * on CPU time nothing else wants. For bulk uploads beside a busy process; not for live
@@ -240,9 +246,10 @@ export class RtmpConnection extends EventEmitter {
   }
 
   /**
-   * Publishes an FLV file as fast as the server takes it. The connection's own thread reads,
-   * parses and sends the file slice by slice, so nothing runs in JavaScript per slice or per
-   * tag: the cheapest way to push a recording. Tags written before it are sent first, tags
+   * Publishes an FLV file, as fast as the server takes it or (`realtime`) paced by its
+   * timestamps. The connection's own thread reads, parses and sends the file slice by slice,
+   * so nothing runs in JavaScript per slice or per tag: the cheapest way to push a
+   * recording. Tags written before it are sent first, tags
    * written while it runs after it. Resolves with what was sent. A file that cannot be read
    * (ERR_FILE) or holds malformed FLV (ERR_FLV_PARSE, with the byte offset) rejects without
    * closing the connection; the tags before the fault were sent.
@@ -256,13 +263,15 @@ export class RtmpConnection extends EventEmitter {
         throw invalidArg('sendFile() takes a file path or a file: URL');
       }
       const background = options?.background ?? false;
+      const realtime = options?.realtime ?? false;
       if (typeof background !== 'boolean') throw invalidArg('sendFile(): background must be a boolean');
+      if (typeof realtime !== 'boolean') throw invalidArg('sendFile(): realtime must be a boolean');
       const signal = options?.signal;
       if (signal?.aborted) return Promise.reject(abortError(signal.reason));
       const onAbort = (): void => void this.destroy(abortError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       return new Promise<SendFileResult>((resolve, reject) => {
-        this.#native.sendFile(filePath, background, (failure, bytes, tags) => {
+        this.#native.sendFile(filePath, { background, realtime }, (failure, bytes, tags) => {
           signal?.removeEventListener('abort', onAbort);
           if (failure && FILE_FAULTS.has(failure.code)) reject(fromNative(failure, this.#redact, callSite));
           else if (failure) reject(this.#fail(failure, callSite));

@@ -116,9 +116,10 @@ export interface NativeConnection {
    * parses the tags and sends each slice as one batch. Calls back with what was sent (tag
    * body bytes, tags), on failure too. File failures are ERR_FILE, malformed FLV
    * ERR_FLV_PARSE; neither affects the connection. `background`: sent from a helper thread
-   * at SCHED_IDLE (the connection thread waits for it).
+   * at SCHED_IDLE (the connection thread waits for it). `realtime`: each tag when its
+   * timestamp comes due, answering the server in between.
    */
-  sendFile(path: string, background: boolean, callback: NativeCallback<[number, number]>): void;
+  sendFile(path: string, options: { background: boolean; realtime: boolean }, callback: NativeCallback<[number, number]>): void;
   /**
    * Reads media messages: waits for the first, then takes what has arrived up to `budget`
    * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.

@@ -16,6 +16,7 @@ import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { openFds, threadCount, threadPolicy, threadsNamed, waitForBaseline, waitForThreadNamed } from './helpers/process-state';
+import { startScriptedPublishServer } from './helpers/scripted-publish-server';
 import { startThrottledRelay } from './helpers/throttled-relay';
 
 const run = promisify(execFile);
@@ -213,12 +214,78 @@ describe('sendFile()', () => {
     }
   });
 
+  test('realtime: each tag leaves when its timestamp comes due', async () => {
+    const all = tagsOf(AV_FLV);
+    const prefix = all.slice(0, all.findIndex((tag) => tag.timestamp > 2500));
+    const file = path.join(tmp, 'first-2.5s.flv');
+    fs.writeFileSync(file, Buffer.concat([encodeFlvHeader(), ...prefix.map(encodeTag)]));
+    const url = nginx.url('live', 'paced');
+    const player = await connect(url, { live: true });
+    const arrivals: { timestamp: number; at: number }[] = [];
+    const played = (async () => {
+      for await (const tag of player.tags()) if (tag.type !== 'script') arrivals.push({ timestamp: tag.timestamp, at: performance.now() });
+    })();
+    const pub = await publish(url);
+    const started = performance.now();
+    assert.equal((await pub.sendFile(file, { realtime: true })).tags, prefix.length);
+    const elapsed = performance.now() - started;
+    await pub.close();
+    await played;
+    await player.close();
+    const span = prefix.at(-1)!.timestamp - prefix[0].timestamp;
+    assert.ok(elapsed >= span - 50, `sent in ${elapsed.toFixed(0)} ms, the file spans ${span} ms`);
+    // As a player saw it: no tag long before its time (flat out, all would arrive at once).
+    assert.ok(arrivals.length > 100, `${arrivals.length} tags played`);
+    for (const { timestamp, at } of arrivals) {
+      const early = timestamp - arrivals[0].timestamp - (at - arrivals[0].at);
+      assert.ok(early < 200, `the tag at ${timestamp} ms arrived ${early.toFixed(0)} ms early`);
+    }
+  });
+
+  test('realtime: in a 3 s gap between tags the server is still answered (a ping, then the next tag)', async () => {
+    const aac = (timestamp: number, data: number[]): Buffer => encodeTag({ type: 'audio', timestamp, data: Buffer.from(data) });
+    const file = path.join(tmp, 'gap.flv');
+    // AAC-LC 44.1 kHz stereo configuration, then a frame at 0 and one at 3 s.
+    fs.writeFileSync(file, Buffer.concat([encodeFlvHeader({ audio: true, video: false }), aac(0, [0xaf, 0, 0x12, 0x10]), aac(0, [0xaf, 1, 0x21, 0x10, 0x04]), aac(3000, [0xaf, 1, 0x21, 0x10, 0x05])]));
+    // Once media flows, the server sends a Window Acknowledgement Size and a ping.
+    const server = await startScriptedPublishServer({ csid: 2, type: 5, timestamp: 0, streamId: 0, payload: Buffer.from([0, 0x26, 0x25, 0xa0]) });
+    try {
+      const pub = await publish(server.url);
+      const started = performance.now();
+      const sending = pub.sendFile(file, { realtime: true });
+      await server.pong;
+      const pongAfter = performance.now() - started;
+      assert.equal((await sending).tags, 3);
+      assert.ok(performance.now() - started >= 2950, 'the last tag waited for its time');
+      assert.ok(pongAfter < 2000, `answered ${pongAfter.toFixed(0)} ms in, not when the next tag went out at 3 s`);
+      await pub.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('realtime: an AbortSignal ends the wait for the next tag at once', async () => {
+    const pub = await publish(nginx.url('live', 'pacedAbort'));
+    const controller = new AbortController();
+    const sending = pub.sendFile(AV_FLV, { realtime: true, signal: controller.signal });
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (pub.stats().messagesOut > 0 ? resolve() : setImmediate(check));
+      check();
+    });
+    const aborted = performance.now();
+    controller.abort();
+    assert.equal((await codedFailure(sending)).code, ErrorCodes.ABORTED);
+    // The file spans 10 s; the wait ends with the abort, not with the file.
+    assert.ok(performance.now() - aborted < 2000, `${(performance.now() - aborted).toFixed(0)} ms after the abort`);
+  });
+
   test('bad arguments are ERR_INVALID_ARG; a player cannot send a file; a closed publisher refuses', async () => {
     const pub = await publish(nginx.url('live', 'args'));
     for (const bad of ['', 'a\0b', 42, undefined] as unknown[]) {
       assert.equal((await codedFailure(pub.sendFile(bad as string))).code, ErrorCodes.INVALID_ARG, String(bad));
     }
     assert.equal((await codedFailure(pub.sendFile(AV_FLV, { background: 'yes' as unknown as boolean }))).code, ErrorCodes.INVALID_ARG);
+    assert.equal((await codedFailure(pub.sendFile(AV_FLV, { realtime: 1 as unknown as boolean }))).code, ErrorCodes.INVALID_ARG);
     await pub.close();
     assert.equal((await codedFailure(pub.sendFile(AV_FLV))).code, ErrorCodes.CLOSED);
     const playUrl = nginx.url('live', 'args-play');

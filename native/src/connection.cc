@@ -133,27 +133,30 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sendFile(path, background, callback(err, bytes, tags)): counts what was sent even when it
-// fails.
+// sendFile(path, { background, realtime }, callback(err, bytes, tags)): counts what was sent
+// even when it fails.
 Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return env.Undefined();
-  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsFunction()) {
-    ThrowCoded(env, code::kInvalidArg, "sendFile(path, background, callback): invalid arguments");
+  if (!info[0].IsString() || !info[1].IsObject() || !info[2].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg, "sendFile(path, options, callback): invalid arguments");
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  const bool background = info[1].As<Napi::Boolean>().Value();
+  Napi::Object flags = info[1].As<Napi::Object>();
+  const bool background = flags.Get("background").ToBoolean().Value();
+  FileSendOptions options;
+  options.realtime = flags.Get("realtime").ToBoolean().Value();
   Callback cb = Persist(info[2]);
   auto status = std::make_shared<Status>();
   auto counts = std::make_shared<FileSendCounts>();
   thread_->Submit(
-      [path, background, status, counts](Session& s, bool skipped) {
+      [path, background, options, status, counts](Session& s, bool skipped) {
         if (skipped) {
           *status = Status::Error(code::kClosed, "the connection was closed");
         } else {
-          *status = background ? SendFlvFileInBackground(s, path, counts.get())
-                               : SendFlvFile(s, path, counts.get());
+          *status = background ? SendFlvFileInBackground(s, path, options, counts.get())
+                               : SendFlvFile(s, path, options, counts.get());
         }
       },
       [cb, status, counts](Napi::Env env) {

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
+#include <algorithm>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -12,25 +14,87 @@
 
 namespace librtmp_node {
 
-Status SendFlvFile(Session& session, const std::string& path, FileSendCounts* counts) {
+namespace {
+
+int64_t MonotonicMs() {
+  timespec now = {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+}
+
+// Real-time pacing by the tags' timestamps, like ffmpeg -re: a tag is due at one anchor on
+// the monotonic clock plus its time since the anchor's tag, so lateness never accumulates. A
+// timestamp that goes back (a spliced file) re-anchors at its tag.
+class MediaClock {
+ public:
+  // Milliseconds until `timestamp` is due; 0 or less: due now.
+  int64_t DelayMs(uint32_t timestamp) {
+    const int64_t now = MonotonicMs();
+    if (!anchored_ || timestamp < anchorTimestamp_) {
+      anchored_ = true;
+      anchorMs_ = now;
+      anchorTimestamp_ = timestamp;
+    }
+    return anchorMs_ + (int64_t{timestamp} - anchorTimestamp_) - now;
+  }
+
+ private:
+  bool anchored_ = false;
+  int64_t anchorMs_ = 0;
+  uint32_t anchorTimestamp_ = 0;
+};
+
+// One corked batch of `count` tags.
+Status SendRun(Session& session, const FlvFileTag* tags, size_t count, FileSendCounts* counts) {
+  OutgoingBatch batch(count);
+  for (size_t i = 0; i < count; ++i)
+    batch.Add(tags[i].type, tags[i].timestamp, tags[i].body, tags[i].size);
+  Status status = session.Write(batch);
+  if (!status.ok()) return status;
+  for (const OutgoingBatch::Message& m : batch.messages()) counts->bytes += m.size;
+  counts->tags += count;
+  return status;
+}
+
+// Each tag when it is due, together with the ones due by then; idle (answering the server)
+// in between.
+Status SendPaced(Session& session, const std::vector<FlvFileTag>& tags, MediaClock* clock,
+                 FileSendCounts* counts) {
+  size_t next = 0;
+  while (next < tags.size()) {
+    for (int64_t delay; (delay = clock->DelayMs(tags[next].timestamp)) > 0;) {
+      Status idle = session.Idle(static_cast<int>(std::min<int64_t>(delay, 1000)));
+      if (!idle.ok()) return idle;
+    }
+    size_t end = next + 1;
+    while (end < tags.size() && clock->DelayMs(tags[end].timestamp) <= 0) ++end;
+    Status status = SendRun(session, &tags[next], end - next, counts);
+    if (!status.ok()) return status;
+    next = end;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SendFlvFile(Session& session, const std::string& path, const FileSendOptions& options,
+                   FileSendCounts* counts) {
   FlvFileReader reader;
   Status status = reader.Open(path);
   std::vector<FlvFileTag> tags;
+  MediaClock clock;
   while (status.ok()) {
     if (session.interrupted()) return Status::Error(code::kAborted, "sending the file was aborted");
     status = reader.Next(&tags);
     if (!status.ok() || tags.empty()) break;
-    OutgoingBatch batch(tags.size());
-    for (const FlvFileTag& tag : tags) batch.Add(tag.type, tag.timestamp, tag.body, tag.size);
-    status = session.Write(batch);
-    if (!status.ok()) break;
-    for (const OutgoingBatch::Message& m : batch.messages()) counts->bytes += m.size;
-    counts->tags += batch.messages().size();
+    status = options.realtime ? SendPaced(session, tags, &clock, counts)
+                              : SendRun(session, tags.data(), tags.size(), counts);
   }
   return status;
 }
 
-Status SendFlvFileInBackground(Session& session, const std::string& path, FileSendCounts* counts) {
+Status SendFlvFileInBackground(Session& session, const std::string& path,
+                               const FileSendOptions& options, FileSendCounts* counts) {
   Status status;
   LogSink* sink = ThreadLogSink();  // librtmp's lines still reach this connection's logger
   try {
@@ -39,12 +103,12 @@ Status SendFlvFileInBackground(Session& session, const std::string& path, FileSe
       const sched_param lowest = {};  // SCHED_IDLE has no priority levels
       pthread_setschedparam(pthread_self(), SCHED_IDLE, &lowest);
       SetThreadLogSink(sink);
-      status = SendFlvFile(session, path, counts);
+      status = SendFlvFile(session, path, options, counts);
     });
     helper.join();
   } catch (const std::system_error&) {
     // No thread to be had: send at the usual priority rather than not at all.
-    status = SendFlvFile(session, path, counts);
+    status = SendFlvFile(session, path, options, counts);
   }
   return status;
 }

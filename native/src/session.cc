@@ -354,6 +354,18 @@ Status Session::Write(const OutgoingBatch& batch) {
   return PollServer();
 }
 
+Status Session::Idle(int timeoutMs) {
+  if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
+    return Status::Error(code::kConnectionClosed, "the connection is closed");
+  }
+  // Through a tunnel the server speaks only in answers to our requests: just wait.
+  const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
+  pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
+  if (poll(fds, 2, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
+  if (interrupted_) return Status::Error(code::kAborted, "aborted");
+  return PollServer();
+}
+
 bool Session::DataPending() {
   if ((r_->Link.protocol & RTMP_FEATURE_HTTP) != 0) return TunnelDataPending(r_.get());
   return r_->m_sb.sb_size > 0 || SocketReadable(r_.get());

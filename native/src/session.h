@@ -96,6 +96,10 @@ class Session {
   // Whether Interrupt(true) was called: long jobs stop between writes.
   bool interrupted() const { return interrupted_; }
 
+  // A publisher with nothing due: waits up to `timeoutMs`, answering what the server sends
+  // meanwhile (pings, a refusal). Returns early, with ERR_ABORTED, on Interrupt(true).
+  Status Idle(int timeoutMs);
+
   const TlsInfo& tlsInfo() const { return tlsInfo_; }
   bool usesTls() const { return usesTls_; }
   const SessionStats& stats() const { return stats_; }

@@ -45,7 +45,7 @@ export async function usage(signal: AbortSignal): Promise<void> {
   await pub.writeTags([tag]);
   await pub.write(Buffer.alloc(0));
   const sent: SendFileResult = await pub.sendFile('/x.flv', { signal });
-  await pub.sendFile(new URL('file:///x.flv'), { background: true } satisfies SendFileOptions);
+  await pub.sendFile(new URL('file:///x.flv'), { background: true, realtime: true } satisfies SendFileOptions);
   const writable: Writable = pub.writable({ highWaterMark: 1 << 20 });
   const stats: ConnectionStats = pub.stats();
   const queued: number = stats.queuedBytes + stats.bitrateOutKbps;
