@@ -45,6 +45,13 @@ export interface OperationOptions {
 
 export interface SendFileOptions extends OperationOptions {
   /**
+   * Ends the send gracefully between two batches (at once while a real-time send waits for
+   * its next tag): the promise resolves with what was sent and `stopped: true`, and the
+   * connection stays open. `signal`, by contrast, destroys the connection (a send blocked on
+   * a server that stopped reading can only end that way).
+   */
+  stop?: AbortSignal;
+  /**
    * Send each tag when its timestamp comes due, counted from the first tag (like
    * `ffmpeg -re`): a recording played out as a live stream. Timestamps that go back start
    * the count again at that tag. Default: as fast as the server takes it.
@@ -63,6 +70,8 @@ export interface SendFileResult {
   /** Tag body bytes sent. */
   bytes: number;
   tags: number;
+  /** Ended by `stop` before the end of the file. */
+  stopped: boolean;
 }
 
 // Failures of the file, not of the connection.
@@ -83,6 +92,7 @@ export class RtmpConnection extends EventEmitter {
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
+  #fileSends = 0;
   #connectTimeMs = 0;
   readonly #openedAt = performance.now();
   readonly #meterIn = new BitrateMeter();
@@ -266,18 +276,27 @@ export class RtmpConnection extends EventEmitter {
       const realtime = options?.realtime ?? false;
       if (typeof background !== 'boolean') throw invalidArg('sendFile(): background must be a boolean');
       if (typeof realtime !== 'boolean') throw invalidArg('sendFile(): realtime must be a boolean');
-      const signal = options?.signal;
+      const { signal, stop } = options ?? {};
+      if (stop !== undefined && !(stop instanceof AbortSignal)) throw invalidArg('sendFile(): stop must be an AbortSignal');
       if (signal?.aborted) return Promise.reject(abortError(signal.reason));
       const onAbort = (): void => void this.destroy(abortError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Ids name sends for stopFile(); they only need to differ between sends in flight.
+      this.#fileSends = (this.#fileSends % 0xffffffff) + 1;
+      const id = this.#fileSends;
+      const onStop = (): void => this.#native.stopFile(id);
+      // Before the send is queued: the connection thread may start it at once.
+      if (stop?.aborted) onStop();
       return new Promise<SendFileResult>((resolve, reject) => {
-        this.#native.sendFile(filePath, { background, realtime }, (failure, bytes, tags) => {
+        this.#native.sendFile(filePath, { id, background, realtime }, (failure, bytes, tags, stopped) => {
           signal?.removeEventListener('abort', onAbort);
+          stop?.removeEventListener('abort', onStop);
           if (failure && FILE_FAULTS.has(failure.code)) reject(fromNative(failure, this.#redact, callSite));
           else if (failure) reject(this.#fail(failure, callSite));
           else if (this.#failure) reject(this.#failure);
-          else resolve({ bytes, tags });
+          else resolve({ bytes, tags, stopped });
         });
+        stop?.addEventListener('abort', onStop, { once: true });
       });
     } catch (error) {
       return Promise.reject(error);

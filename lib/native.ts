@@ -117,9 +117,16 @@ export interface NativeConnection {
    * body bytes, tags), on failure too. File failures are ERR_FILE, malformed FLV
    * ERR_FLV_PARSE; neither affects the connection. `background`: sent from a helper thread
    * at SCHED_IDLE (the connection thread waits for it). `realtime`: each tag when its
-   * timestamp comes due, answering the server in between.
+   * timestamp comes due, answering the server in between. `id` (≥ 1) names the send for
+   * stopFile(); `stopped` says whether that ended it.
    */
-  sendFile(path: string, options: { background: boolean; realtime: boolean }, callback: NativeCallback<[number, number]>): void;
+  sendFile(
+    path: string,
+    options: { id: number; background: boolean; realtime: boolean },
+    callback: NativeCallback<[bytes: number, tags: number, stopped: boolean]>,
+  ): void;
+  /** Ends file send `id` between two batches (a wait for a real-time tag included). */
+  stopFile(id: number): void;
   /**
    * Reads media messages: waits for the first, then takes what has arrived up to `budget`
    * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.

@@ -47,6 +47,9 @@ const args = [
   '--test-concurrency=2',
   // Per test: generous, since some tests publish media in real time.
   '--test-timeout=120000',
+  // A test that fails before its close() leaves a connection holding the event loop open;
+  // its file still ends (after its after() hooks) instead of hanging the run.
+  '--test-force-exit',
   ...options,
   ...files.map((f) => path.relative(root, f)),
 ];

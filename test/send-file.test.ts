@@ -264,6 +264,36 @@ describe('sendFile()', () => {
     }
   });
 
+  test('realtime: `stop` ends the send gracefully; the recording holds exactly what was sent', async () => {
+    const url = nginx.url('live', 'stopped');
+    const player = await connect(url, { live: true });
+    const pub = await publish(url);
+    const stop = new AbortController();
+    const sending = pub.sendFile(AV_FLV, { realtime: true, stop: stop.signal });
+    // Stop once a player has seen a second of it.
+    for await (const tag of player.tags()) if (tag.timestamp >= 1000) break;
+    const stoppedAt = performance.now();
+    stop.abort();
+    const result = await sending;
+    assert.ok(performance.now() - stoppedAt < 1000, 'the wait for the next tag ended');
+    assert.equal(result.stopped, true);
+    const sent = tagsOf(AV_FLV);
+    assert.ok(result.tags > 10 && result.tags < sent.length / 2, `${result.tags} of ${sent.length} tags`);
+    assert.equal(pub.closed, false);
+    await pub.close();
+    await player.close();
+    assertSameMedia(tagsOf(await nginx.waitForRecording('stopped')), sent.slice(0, result.tags));
+  });
+
+  test('`stop` already aborted: nothing is sent and the connection carries on', async () => {
+    const pub = await publish(nginx.url('live', 'stoppedFirst'));
+    const result = await pub.sendFile(AV_FLV, { stop: AbortSignal.abort() });
+    assert.deepEqual(result, { bytes: 0, tags: 0, stopped: true });
+    assert.equal((await pub.sendFile(AV_FLV)).stopped, false);
+    await pub.close();
+    assert.equal((await ffprobeFrames(await nginx.waitForRecording('stoppedFirst'))).video?.frames, avFacts.video.frames);
+  });
+
   test('realtime: an AbortSignal ends the wait for the next tag at once', async () => {
     const pub = await publish(nginx.url('live', 'pacedAbort'));
     const controller = new AbortController();
@@ -286,6 +316,7 @@ describe('sendFile()', () => {
     }
     assert.equal((await codedFailure(pub.sendFile(AV_FLV, { background: 'yes' as unknown as boolean }))).code, ErrorCodes.INVALID_ARG);
     assert.equal((await codedFailure(pub.sendFile(AV_FLV, { realtime: 1 as unknown as boolean }))).code, ErrorCodes.INVALID_ARG);
+    assert.equal((await codedFailure(pub.sendFile(AV_FLV, { stop: true as unknown as AbortSignal }))).code, ErrorCodes.INVALID_ARG);
     await pub.close();
     assert.equal((await codedFailure(pub.sendFile(AV_FLV))).code, ErrorCodes.CLOSED);
     const playUrl = nginx.url('live', 'args-play');

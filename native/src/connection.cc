@@ -33,6 +33,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::Open>("open"),
                          InstanceMethod<&Connection::Write>("write"),
                          InstanceMethod<&Connection::SendFile>("sendFile"),
+                         InstanceMethod<&Connection::StopFile>("stopFile"),
                          InstanceMethod<&Connection::Read>("read"),
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::Interrupt>("interrupt"),
@@ -133,8 +134,8 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sendFile(path, { background, realtime }, callback(err, bytes, tags)): counts what was sent
-// even when it fails.
+// sendFile(path, { id, background, realtime }, callback(err, bytes, tags, stopped)): counts
+// what was sent even when it fails.
 Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return env.Undefined();
@@ -147,6 +148,7 @@ Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
   const bool background = flags.Get("background").ToBoolean().Value();
   FileSendOptions options;
   options.realtime = flags.Get("realtime").ToBoolean().Value();
+  options.id = flags.Get("id").ToNumber().Uint32Value();
   Callback cb = Persist(info[2]);
   auto status = std::make_shared<Status>();
   auto counts = std::make_shared<FileSendCounts>();
@@ -162,9 +164,18 @@ Napi::Value Connection::SendFile(const Napi::CallbackInfo& info) {
       [cb, status, counts](Napi::Env env) {
         Answer(env, cb, *status,
                {Napi::Number::New(env, static_cast<double>(counts->bytes)),
-                Napi::Number::New(env, static_cast<double>(counts->tags))});
+                Napi::Number::New(env, static_cast<double>(counts->tags)),
+                Napi::Boolean::New(env, counts->stopped)});
       });
   return env.Undefined();
+}
+
+// stopFile(id): file send `id` ends between two batches (no-op once it has ended).
+Napi::Value Connection::StopFile(const Napi::CallbackInfo& info) {
+  if (thread_ && info[0].IsNumber()) {
+    thread_->session().StopFileSend(info[0].As<Napi::Number>().Uint32Value());
+  }
+  return info.Env().Undefined();
 }
 
 // read(budgetBytes, callback(err, data?: Buffer, meta?: Uint32Array, ended: boolean))

@@ -23,6 +23,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value Open(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value SendFile(const Napi::CallbackInfo& info);
+  Napi::Value StopFile(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);

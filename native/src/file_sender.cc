@@ -59,12 +59,17 @@ Status SendRun(Session& session, const FlvFileTag* tags, size_t count, FileSendC
 // Each tag when it is due, together with the ones due by then; idle (answering the server)
 // in between.
 Status SendPaced(Session& session, const std::vector<FlvFileTag>& tags, MediaClock* clock,
-                 FileSendCounts* counts) {
+                 const FileSendOptions& options, FileSendCounts* counts) {
   size_t next = 0;
   while (next < tags.size()) {
     for (int64_t delay; (delay = clock->DelayMs(tags[next].timestamp)) > 0;) {
+      if (session.FileSendStopped(options.id)) break;
       Status idle = session.Idle(static_cast<int>(std::min<int64_t>(delay, 1000)));
       if (!idle.ok()) return idle;
+    }
+    if (session.FileSendStopped(options.id)) {
+      counts->stopped = true;
+      return Status::Ok();
     }
     size_t end = next + 1;
     while (end < tags.size() && clock->DelayMs(tags[end].timestamp) <= 0) ++end;
@@ -83,11 +88,15 @@ Status SendFlvFile(Session& session, const std::string& path, const FileSendOpti
   Status status = reader.Open(path);
   std::vector<FlvFileTag> tags;
   MediaClock clock;
-  while (status.ok()) {
+  while (status.ok() && !counts->stopped) {
     if (session.interrupted()) return Status::Error(code::kAborted, "sending the file was aborted");
+    if (session.FileSendStopped(options.id)) {
+      counts->stopped = true;
+      break;
+    }
     status = reader.Next(&tags);
     if (!status.ok() || tags.empty()) break;
-    status = options.realtime ? SendPaced(session, tags, &clock, counts)
+    status = options.realtime ? SendPaced(session, tags, &clock, options, counts)
                               : SendRun(session, tags.data(), tags.size(), counts);
   }
   return status;

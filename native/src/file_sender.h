@@ -12,6 +12,8 @@
 namespace librtmp_node {
 
 struct FileSendOptions {
+  // Names this send for Session::StopFileSend(): ends it between two batches.
+  uint32_t id = 0;
   // Each tag when its timestamp comes due (from the first tag on), not as fast as possible.
   bool realtime = false;
 };
@@ -19,6 +21,7 @@ struct FileSendOptions {
 struct FileSendCounts {
   uint64_t bytes = 0;  // message bodies sent
   uint64_t tags = 0;
+  bool stopped = false;  // ended by StopFileSend(), not by the end of the file
 };
 
 // Connection thread. Stops at the first failure (file, FLV or network) or when the session

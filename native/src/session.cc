@@ -90,7 +90,10 @@ void OutgoingBatch::Add(uint8_t type, uint32_t timestamp, const uint8_t* data, s
   prefixed_.push_back(std::move(body));
 }
 
-Session::Session() { wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+Session::Session() {
+  wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
 
 Session::~Session() { Teardown(); }
 
@@ -101,7 +104,8 @@ void Session::Teardown() {
   std::lock_guard<std::mutex> lock(interruptLock_);
   if (interruptFd_ >= 0) close(interruptFd_);
   if (wakeFd_ >= 0) close(wakeFd_);
-  interruptFd_ = wakeFd_ = -1;
+  if (stopFd_ >= 0) close(stopFd_);
+  interruptFd_ = wakeFd_ = stopFd_ = -1;
 }
 
 void Session::Interrupt(bool hard) {
@@ -360,10 +364,20 @@ Status Session::Idle(int timeoutMs) {
   }
   // Through a tunnel the server speaks only in answers to our requests: just wait.
   const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
-  pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
-  if (poll(fds, 2, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
+  pollfd fds[3] = {
+      {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
+  if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
   if (interrupted_) return Status::Error(code::kAborted, "aborted");
+  uint64_t stops = 0;
+  if ((fds[1].revents & POLLIN) != 0) (void)!read(stopFd_, &stops, sizeof(stops));
   return PollServer();
+}
+
+void Session::StopFileSend(uint32_t id) {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  stopFileId_ = id;
+  uint64_t one = 1;
+  if (stopFd_ >= 0) (void)!write(stopFd_, &one, sizeof(one));
 }
 
 bool Session::DataPending() {

@@ -97,8 +97,13 @@ class Session {
   bool interrupted() const { return interrupted_; }
 
   // A publisher with nothing due: waits up to `timeoutMs`, answering what the server sends
-  // meanwhile (pings, a refusal). Returns early, with ERR_ABORTED, on Interrupt(true).
+  // meanwhile (pings, a refusal). Returns early on StopFileSend() and, with ERR_ABORTED, on
+  // Interrupt(true).
   Status Idle(int timeoutMs);
+
+  // Any thread: asks file send `id` (see file_sender.h) to end between two batches.
+  void StopFileSend(uint32_t id);
+  bool FileSendStopped(uint32_t id) const { return stopFileId_ == id; }
 
   const TlsInfo& tlsInfo() const { return tlsInfo_; }
   bool usesTls() const { return usesTls_; }
@@ -125,6 +130,8 @@ class Session {
   std::mutex interruptLock_;
   int interruptFd_ = -1;  // dup of the socket, kept until destruction
   std::atomic<bool> interrupted_{false};
+  std::atomic<uint32_t> stopFileId_{0};  // 0: none (file sends count from 1)
+  int stopFd_ = -1;                      // eventfd: wakes Idle() for a stop
 
   bool netConnected_ = false;  // the connect call was answered with _result
   std::string refusalCode_;    // an error status the server sent

@@ -45,7 +45,7 @@ export async function usage(signal: AbortSignal): Promise<void> {
   await pub.writeTags([tag]);
   await pub.write(Buffer.alloc(0));
   const sent: SendFileResult = await pub.sendFile('/x.flv', { signal });
-  await pub.sendFile(new URL('file:///x.flv'), { background: true, realtime: true } satisfies SendFileOptions);
+  await pub.sendFile(new URL('file:///x.flv'), { background: true, realtime: true, stop: signal } satisfies SendFileOptions);
   const writable: Writable = pub.writable({ highWaterMark: 1 << 20 });
   const stats: ConnectionStats = pub.stats();
   const queued: number = stats.queuedBytes + stats.bitrateOutKbps;
@@ -65,7 +65,7 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const statusCode: string | undefined = error.statusCode;
   setLogger(null);
   const openssl: string = versions().openssl;
-  void [sent.bytes + sent.tags, writable, queued, served, readable, batch, engines, statusCode, openssl];
+  void [sent.bytes + sent.tags, sent.stopped, writable, queued, served, readable, batch, engines, statusCode, openssl];
 
   const cameraOptions: CameraOptions = { videoCodec: 'av1', retryFirstConnection: true, reconnect: { initialDelayMs: 500 } };
   const camera = await publishCamera('rtmps://h/rtmp/key', cameraOptions);
