@@ -259,10 +259,10 @@ export class RtmpConnection extends EventEmitter {
    * Publishes an FLV file, as fast as the server takes it or (`realtime`) paced by its
    * timestamps. The connection's own thread reads, parses and sends the file slice by slice,
    * so nothing runs in JavaScript per slice or per tag: the cheapest way to push a
-   * recording. Tags written before it are sent first, tags
-   * written while it runs after it. Resolves with what was sent. A file that cannot be read
-   * (ERR_FILE) or holds malformed FLV (ERR_FLV_PARSE, with the byte offset) rejects without
-   * closing the connection; the tags before the fault were sent.
+   * recording. Tags written before it are sent first, tags written while it runs after it.
+   * Resolves with what was sent. A file that cannot be read (ERR_FILE) or holds malformed
+   * FLV (ERR_FLV_PARSE, with the byte offset) rejects without closing the connection; the
+   * tags before the fault were sent.
    */
   sendFile(file: string | URL, options?: SendFileOptions): Promise<SendFileResult> {
     const callSite = captureCallSite();
