@@ -93,6 +93,10 @@ export interface NativeStats {
   bytesOut: number;
   bytesIn: number;
   messagesOut: number;
+  /** Of messagesOut, the video ones. */
+  videoMessagesOut: number;
+  /** Timestamp of the last message written (ms; 0 before the first). */
+  lastTimestampOut: number;
   messagesIn: number;
 }
 

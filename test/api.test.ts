@@ -60,6 +60,8 @@ describe('the API', () => {
     const stats = pub.stats();
     assert.equal(stats.queuedBytes, 0);
     assert.equal(stats.messagesOut, tags.length);
+    assert.equal(stats.videoMessagesOut, tags.filter((tag) => tag.type === 'video').length);
+    assert.equal(stats.lastTimestampOut, tags.at(-1)?.timestamp);
     // onMetaData gains the 16-byte @setDataFrame prefix.
     assert.equal(stats.bytesOut, payload + 16);
     assert.ok(stats.connectTimeMs > 0 && stats.connectTimeMs < 10_000);

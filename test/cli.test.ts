@@ -15,7 +15,7 @@ import { makeTestPki, type TestPki } from './helpers/certs';
 import { trackChild } from './helpers/children';
 import { childPids } from './helpers/processes';
 import { fakeCryptodevEnv, fakeCryptodevLibrary } from './helpers/fake-cryptodev';
-import { AV_FLV, FIXTURES_DIR } from './helpers/fixtures';
+import { AV_FLV, avFacts, FIXTURES_DIR } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { freePort } from './helpers/ports';
@@ -281,6 +281,24 @@ describe('the librtmp command line', () => {
     assert.equal(pushed.code, 130, pushed.stderr);
     assert.equal(progressRecords(pushed.stderr).pop()?.final, true);
     assert.ok(await unpublishedGracefully(nginx, name), 'deleteStream before disconnect');
+  });
+
+  test('SIGINT stops a real-time file push (sent by the connection thread) gracefully, between two tags', async (t) => {
+    const name = `${KEY}-stopfile`;
+    const push = startCli(['push', '--progress=json', AV_FLV, nginx.url('live', name)], { signal: t.signal });
+    // A second of media out, by the progress records the connection's stats feed.
+    await push.stderrLine((line) => line.startsWith('{') && (JSON.parse(line) as ProgressRecord).media >= 1);
+    push.child.kill('SIGINT');
+    const pushed = await push.done;
+    assert.equal(pushed.code, 130, pushed.stderr);
+    const last = progressRecords(pushed.stderr).pop();
+    assert.equal(last?.final, true);
+    assert.ok(last !== undefined && last.media >= 1 && last.media < avFacts.durationSeconds / 2, `stopped at ${last?.media} s`);
+    assert.ok(last.fps > 20 && last.fps < 30, `${last.fps} fps`);
+    assert.ok(await unpublishedGracefully(nginx, name), 'deleteStream before disconnect');
+    const probe = await ffprobeFrames(await nginx.waitForRecording(name));
+    assert.equal(probe.stderr, '', 'what was sent decodes');
+    assert.ok((probe.video?.frames ?? 0) > 20 && (probe.video?.frames ?? 0) < avFacts.video.frames / 2, `${probe.video?.frames} frames`);
   });
 
   test('--loop continues the timestamps across passes', async (t) => {

@@ -55,6 +55,7 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.RTMP_STATUS]: ExitCodes.STREAM,
   [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.STREAM,
   [ErrorCodes.FLV_PARSE]: ExitCodes.STREAM,
+  [ErrorCodes.FILE]: ExitCodes.USAGE,
 };
 
 /** The code shown and the exit code for anything a command throws. */

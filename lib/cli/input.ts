@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { FlvParser, type FlvTag } from '../flv';
+import { isConfigurationTag } from './media-clock';
 import { CliError, ExitCodes, usageError } from './exit-codes';
 
 export const INPUT_FORMATS = ['flv'] as const;
@@ -98,5 +99,21 @@ export async function* readInput(spec: InputSpec, stdin: NodeJS.ReadStream, sign
     }
     if (!spec.loop || first === undefined || signal?.aborted) return;
     offset += (pass === 0 ? last : last - first) + gap;
+  }
+}
+
+/**
+ * The timestamp of the file's first frame (after metadata and codec configuration), from
+ * its first 64 KB; 0 when none is there. Progress counts media time from it.
+ */
+export async function firstFrameTimestamp(file: string): Promise<number> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(READ_CHUNK_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const frame = new FlvParser().push(head.subarray(0, bytesRead)).find((tag) => !isConfigurationTag(tag));
+    return frame?.timestamp ?? 0;
+  } finally {
+    await handle.close();
   }
 }

@@ -1,22 +1,23 @@
 // `librtmp push <input> <url>`: publishes FLV from a file or stdin, paced in real time by
 // its timestamps unless --no-realtime.
 import { parseArgs } from 'node:util';
-import type { RtmpConnection } from '../connection';
+import type { ConnectionStats, RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
 import { publish } from '../index';
 import type { RtmpOptions } from '../options';
 import { connectionFlagSpecs, connectionFlagsHelp, connectionOptions } from './connection-flags';
 import type { CliContext } from './context';
 import { ExitCodes, usageError, type ExitCode } from './exit-codes';
-import { checkInput, parseInputFormat, readInput, type InputSpec } from './input';
+import { checkInput, firstFrameTimestamp, parseInputFormat, readInput, type InputSpec } from './input';
 import { MediaClock } from './media-clock';
 import { Pacer } from './pacer';
-import { parseProgressMode, ProgressReporter } from './progress';
+import { parseProgressMode, ProgressReporter, type ProgressMode } from './progress';
 
 export const pushHelp = `Usage: librtmp push [options] <input> <url>
 
 Publishes <input> (an FLV file, or - for stdin) to <url> (rtmp, rtmps, rtmpe, rtmpt, rtmpte,
-rtmpts). Files are sent in real time by their timestamps, like ffmpeg -re.
+rtmpts). Files are sent in real time by their timestamps, like ffmpeg -re; a file sent once
+is read and paced by the connection's own thread (the least CPU).
 
 Options:
   --no-realtime          send as fast as the connection takes it
@@ -64,15 +65,48 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
   checkInput(input, ctx.stdin);
   if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
 
+  // A whole file, once: the connection thread reads, paces and sends it (sendFile), with
+  // no JavaScript per tag. Loops and stdin go tag by tag through the loop below.
+  const fileOnce = input.path !== '-' && !input.loop;
+  const firstFrameMs = fileOnce ? await firstFrameTimestamp(input.path) : 0;
   const connection = await connectPublisher(url, options, ctx.stop);
+  if (fileOnce) {
+    const media = (stats: ConnectionStats): MediaProgress => ({
+      mediaMs: stats.messagesOut > 0 ? Math.max(0, stats.lastTimestampOut - firstFrameMs) : 0,
+      videoFrames: stats.videoMessagesOut,
+    });
+    // A stop ends the send between two tags.
+    const realtime = values['no-realtime'] !== true;
+    return publishWithProgress(connection, progressMode, ctx, media, () => connection.sendFile(input.path, { realtime, stop: ctx.stop }));
+  }
   const counters: PushCounters = { clock: new MediaClock(), videoFrames: 0 };
-  const progress = new ProgressReporter(progressMode, ctx.stderr, () => {
+  const media = (): MediaProgress => ({ mediaMs: counters.clock.elapsedMs, videoFrames: counters.videoFrames });
+  return publishWithProgress(connection, progressMode, ctx, media, async () => {
+    const pacer = values['no-realtime'] ? undefined : new Pacer(ctx.stop);
+    for await (const batch of readInput(input, ctx.stdin, ctx.stop)) {
+      await send(connection, batch, pacer, counters, ctx.stop);
+      if (ctx.stop.aborted) break;
+    }
+  });
+}
+
+type MediaProgress = { mediaMs: number; videoFrames: number };
+
+// Runs `publishing` with progress reports, then closes gracefully (queued tags written,
+// unpublished), also after a stop; destroys the connection when publishing fails.
+async function publishWithProgress(
+  connection: RtmpConnection,
+  mode: ProgressMode,
+  ctx: CliContext,
+  media: (stats: ConnectionStats) => MediaProgress,
+  publishing: () => Promise<unknown>,
+): Promise<ExitCode> {
+  const progress = new ProgressReporter(mode, ctx.stderr, () => {
     const stats = connection.stats();
     return {
-      mediaMs: counters.clock.elapsedMs,
+      ...media(stats),
       bytes: stats.bytesOut,
       kbps: stats.bitrateOutKbps,
-      videoFrames: counters.videoFrames,
       queuedBytes: stats.queuedBytes,
       // Reconnecting and dropping under congestion come with the camera pipeline.
       dropped: 0,
@@ -81,12 +115,7 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
   });
   progress.start();
   try {
-    const pacer = values['no-realtime'] ? undefined : new Pacer(ctx.stop);
-    for await (const batch of readInput(input, ctx.stdin, ctx.stop)) {
-      await send(connection, batch, pacer, counters, ctx.stop);
-      if (ctx.stop.aborted) break;
-    }
-    // Graceful either way: queued tags are written, then unpublish and close.
+    await publishing();
     await connection.close();
   } catch (error) {
     await connection.destroy();

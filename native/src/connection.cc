@@ -253,6 +253,8 @@ Napi::Value Connection::Stats(const Napi::CallbackInfo& info) {
   out.Set("bytesOut", num(stats ? stats->bytesOut.load() : 0));
   out.Set("bytesIn", num(stats ? stats->bytesIn.load() : 0));
   out.Set("messagesOut", num(stats ? stats->messagesOut.load() : 0));
+  out.Set("videoMessagesOut", num(stats ? stats->videoMessagesOut.load() : 0));
+  out.Set("lastTimestampOut", num(stats ? stats->lastTimestampOut.load() : 0));
   out.Set("messagesIn", num(stats ? stats->messagesIn.load() : 0));
   return out;
 }

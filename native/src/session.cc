@@ -352,6 +352,8 @@ Status Session::Write(const OutgoingBatch& batch) {
     lastTimestamp_[lane] = m.timestamp;
     stats_.bytesOut += m.size;
     ++stats_.messagesOut;
+    if (lane == 1) ++stats_.videoMessagesOut;
+    stats_.lastTimestampOut = m.timestamp;
   }
   errno = 0;
   if (!RTMP_Uncork(r_.get())) return IoFailure("write");

@@ -70,6 +70,8 @@ struct SessionStats {
   std::atomic<uint64_t> bytesIn{0};
   std::atomic<uint64_t> messagesOut{0};
   std::atomic<uint64_t> messagesIn{0};
+  std::atomic<uint64_t> videoMessagesOut{0};
+  std::atomic<uint32_t> lastTimestampOut{0};  // of the last message written, ms
 };
 
 class Session {
