@@ -3,8 +3,7 @@
 // file in slices, parses each into tags (FlvParser) and sends them with one writeTags() per
 // slice, with a few batches in flight. With --send-file, through connection.sendFile(): the
 // connection thread reads and sends the file itself (--background: from a SCHED_IDLE helper
-// thread). Run as its own process so that its CPU
-// time is its own.
+// thread). Run as its own process so that its CPU time is its own.
 //
 //   node node-librtmp-publish.js <url> <file.flv> [--ca pem-file] [--batch-kb 512]
 //                                [--in-flight 4] [--send-file [--background]] [--package dir]
