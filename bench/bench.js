@@ -4,7 +4,7 @@
 //
 //   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
-//   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps]
+//   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps --pacing writeTags,sendFile]
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -29,6 +29,7 @@ const { values: opts } = parseArgs({
     concurrent: { type: 'string' },
     bitrate: { type: 'string', default: '4000' },
     duration: { type: 'string', default: '30' },
+    pacing: { type: 'string', default: 'writeTags,sendFile' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -55,6 +56,7 @@ async function main() {
       kbps: positiveNumber('bitrate'),
       durationSeconds: positiveNumber('duration'),
       schemes: (opts.schemes ?? 'rtmps').split(','),
+      pacings: opts.pacing.split(','),
       packageRoot: opts.package,
     });
   } else {

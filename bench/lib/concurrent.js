@@ -18,15 +18,19 @@ function log(message) {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function runScheme({ nginx, scheme, count, kbps, durationSeconds, clipFile, caFile, packageRoot }) {
-  const prefix = `rt-${scheme}-${process.pid}-`;
+// How the publishers are paced: tag by tag in JavaScript (writeTags), or by each connection's
+// thread (sendFile({ realtime: true })).
+const PACINGS = { writeTags: [], sendFile: ['--send-file'] };
+
+async function runScheme({ nginx, scheme, pacing, count, kbps, durationSeconds, clipFile, caFile, packageRoot }) {
+  const prefix = `rt-${scheme}-${pacing}-${process.pid}-`;
   const worker = nginx.workerPid();
   const serverCpu = {};
-  log(`${count} × ${kbps} kbit/s over ${scheme.toUpperCase()} for ${durationSeconds} s`);
+  log(`${count} × ${kbps} kbit/s over ${scheme.toUpperCase()} paced by ${pacing} for ${durationSeconds} s`);
   const measured = await runMeasured(
     process.execPath,
     [REALTIME_CLIENT, nginx.url(scheme, prefix), clipFile, '--count', String(count), '--duration', String(durationSeconds),
-      '--ca', caFile, '--package', packageRoot],
+      '--ca', caFile, '--package', packageRoot, ...PACINGS[pacing]],
     {
       timeoutMs: (durationSeconds + 120) * 1000,
       // The server's CPU over the client's steady phase.
@@ -44,6 +48,7 @@ async function runScheme({ nginx, scheme, count, kbps, durationSeconds, clipFile
   const serverBytes = sessions.reduce((sum, s) => sum + s.bytesReceived, 0);
   return {
     scheme,
+    pacing,
     count,
     kbps,
     durationSeconds,
@@ -68,13 +73,13 @@ async function runScheme({ nginx, scheme, count, kbps, durationSeconds, clipFile
 
 function concurrentTable(rows) {
   const header = [
-    'transport', 'publishers', 'connected / failed', 'tags written / due', 'kbit/s per stream', 'server received MB',
+    'transport', 'paced by', 'publishers', 'connected / failed', 'tags written / due', 'kbit/s per stream', 'server received MB',
     'short streams', 'write lateness p99 / max ms', 'client CPU %', 'server CPU %', 'peak RSS MB', 'event loop p50 / p99 / max ms',
   ];
   return markdownTable(
     header,
     rows.map((r) => [
-      r.scheme.toUpperCase(), `${r.count} × ${r.kbps} kbit/s`, `${r.connected} / ${r.failed}`, `${r.tagsWritten} / ${r.tagsDue}`,
+      r.scheme.toUpperCase(), r.pacing, `${r.count} × ${r.kbps} kbit/s`, `${r.connected} / ${r.failed}`, `${r.tagsWritten} / ${r.tagsDue}`,
       fmt(r.deliveredKbpsPerStream, 0), fmt(r.serverBytesReceived / MB, 0), String(r.streamsShort),
       `${fmt(r.latenessMs.p99, 1)} / ${fmt(r.latenessMs.max, 1)}`, fmt(r.clientCpuPercent, 0), fmt(r.serverCpuPercent, 0),
       fmt(r.peakRssMb, 0), `${fmt(r.eventLoop.p50Ms, 2)} / ${fmt(r.eventLoop.p99Ms, 2)} / ${fmt(r.eventLoop.maxMs, 1)}`,
@@ -82,14 +87,19 @@ function concurrentTable(rows) {
   );
 }
 
-async function runConcurrent({ outDir, count, kbps, durationSeconds, schemes, packageRoot }) {
+async function runConcurrent({ outDir, count, kbps, durationSeconds, schemes, pacings, packageRoot }) {
+  for (const pacing of pacings) {
+    if (!PACINGS[pacing]) throw new Error(`unknown pacing ${pacing} (${Object.keys(PACINGS).join(', ')})`);
+  }
   const clipFile = await clip(outDir, { seconds: 20, kbps });
   const pki = await makeTestPki();
   const nginx = await startNginx({ cert: pki.server.certPath, key: pki.server.keyPath, connections: count + 16 });
   try {
     const rows = [];
     for (const scheme of schemes) {
-      rows.push(await runScheme({ nginx, scheme, count, kbps, durationSeconds, clipFile, caFile: pki.ca.certPath, packageRoot: path.resolve(packageRoot) }));
+      for (const pacing of pacings) {
+        rows.push(await runScheme({ nginx, scheme, pacing, count, kbps, durationSeconds, clipFile, caFile: pki.ca.certPath, packageRoot: path.resolve(packageRoot) }));
+      }
     }
     const markdown = [
       `Concurrent: ${count} node-librtmp publishers in one process, each paced in real time at ${kbps} kbit/s ` +
@@ -98,10 +108,10 @@ async function runConcurrent({ outDir, count, kbps, durationSeconds, schemes, pa
       concurrentTable(rows),
       '',
       'CPU, RSS and event loop: steady state (all connected), client process and nginx worker; 100 % = one core. ' +
-        'Write lateness: from a tag\'s due time to its write completing. A short stream: the server received fewer ' +
-        'bytes than its tag bodies.',
+        'Write lateness: from a tag\'s due time to its write completing (writeTags only: sendFile paces on the ' +
+        'connection thread). A short stream: the server received fewer bytes than its tag bodies.',
     ].join('\n');
-    return { mode: 'concurrent', parameters: { count, kbps, durationSeconds, schemes, package: path.resolve(packageRoot) }, rows, markdown };
+    return { mode: 'concurrent', parameters: { count, kbps, durationSeconds, schemes, pacings, package: path.resolve(packageRoot) }, rows, markdown };
   } finally {
     await nginx.stop();
     pki.remove();
