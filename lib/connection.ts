@@ -74,8 +74,8 @@ export interface SendFileResult {
   stopped: boolean;
 }
 
-// Failures of the file, not of the connection.
-const FILE_FAULTS = new Set<string>([ErrorCodes.FILE, ErrorCodes.FLV_PARSE]);
+// Failures that are not the connection's: a close or abort the caller asked for, a bad file.
+const QUIET_CODES = new Set<string>([ErrorCodes.CLOSED, ErrorCodes.ABORTED, ErrorCodes.FILE, ErrorCodes.FLV_PARSE]);
 
 /** How much one native read may gather before handing it to JS. */
 const READ_BUDGET_BYTES = 256 * 1024;
@@ -232,9 +232,11 @@ export class RtmpConnection extends EventEmitter {
       if (bodies.length === 0) return Promise.resolve();
       this.#queuedBytes += bytes;
       const done = this.#submit(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
-      return done.finally(() => {
-        this.#queuedBytes -= bytes;
-      });
+      return done
+        .finally(() => {
+          this.#queuedBytes -= bytes;
+        })
+        .then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -278,26 +280,19 @@ export class RtmpConnection extends EventEmitter {
       if (typeof realtime !== 'boolean') throw invalidArg('sendFile(): realtime must be a boolean');
       const { signal, stop } = options ?? {};
       if (stop !== undefined && !(stop instanceof AbortSignal)) throw invalidArg('sendFile(): stop must be an AbortSignal');
-      if (signal?.aborted) return Promise.reject(abortError(signal.reason));
-      const onAbort = (): void => void this.destroy(abortError(signal?.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
       // Ids name sends for stopFile(); they only need to differ between sends in flight.
       this.#fileSends = (this.#fileSends % 0xffffffff) + 1;
       const id = this.#fileSends;
       const onStop = (): void => this.#native.stopFile(id);
       // Before the send is queued: the connection thread may start it at once.
       if (stop?.aborted) onStop();
-      return new Promise<SendFileResult>((resolve, reject) => {
-        this.#native.sendFile(filePath, { id, background, realtime }, (failure, bytes, tags, stopped) => {
-          signal?.removeEventListener('abort', onAbort);
-          stop?.removeEventListener('abort', onStop);
-          if (failure && FILE_FAULTS.has(failure.code)) reject(fromNative(failure, this.#redact, callSite));
-          else if (failure) reject(this.#fail(failure, callSite));
-          else if (this.#failure) reject(this.#failure);
-          else resolve({ bytes, tags, stopped });
-        });
-        stop?.addEventListener('abort', onStop, { once: true });
-      });
+      else stop?.addEventListener('abort', onStop, { once: true });
+      const sent = this.#submit<[number, number, boolean]>(callSite, signal, (cb) =>
+        this.#native.sendFile(filePath, { id, background, realtime }, cb),
+      );
+      return sent
+        .finally(() => stop?.removeEventListener('abort', onStop))
+        .then(([bytes, tags, stopped]) => ({ bytes, tags, stopped }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -393,29 +388,30 @@ export class RtmpConnection extends EventEmitter {
     await this.close();
   }
 
-  #submit(
+  #submit<T extends unknown[] = []>(
     callSite: { stack?: string },
     signal: AbortSignal | undefined,
-    start: (cb: (failure: NativeFailure | null) => void) => void,
-  ): Promise<void> {
+    start: (cb: (failure: NativeFailure | null, ...results: T) => void) => void,
+  ): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const onAbort = (): void => void this.destroy(abortError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<void>((resolve, reject) => {
-      start((failure) => {
+    return new Promise<T>((resolve, reject) => {
+      start((failure, ...results) => {
         signal?.removeEventListener('abort', onAbort);
         if (failure) reject(this.#fail(failure, callSite));
         else if (this.#failure) reject(this.#failure);
-        else resolve();
+        else resolve(results);
       });
     });
   }
 
   // A destroyed connection reports why it was destroyed, not the I/O error that followed.
+  // Faults of a file given to sendFile() are the caller's alone: no 'error' event for them.
   #fail(failure: NativeFailure, callSite: { stack?: string }): RtmpError {
     if (this.#failure) return this.#failure;
     const error = fromNative(failure, this.#redact, callSite);
-    if (error.code !== ErrorCodes.CLOSED && error.code !== ErrorCodes.ABORTED && this.listenerCount('error') > 0) {
+    if (!QUIET_CODES.has(error.code) && this.listenerCount('error') > 0) {
       this.emit('error', error);
     }
     return error;
