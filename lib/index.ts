@@ -25,7 +25,7 @@ export {
 export { isKeyframe, isSequenceHeader, SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
-export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';
+export { clearTlsSessions, type EngineConfig, type EngineMethod, type EngineOption, type TlsOptions, type TlsVersion } from './tls';
 
 export interface ConnectOptions extends RtmpOptions {
   /** 'play' (default) or 'publish'. */
