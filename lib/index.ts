@@ -9,6 +9,8 @@ export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
 export type { AudioFrame } from './media/aac';
+export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
+export { AnnexBSplitter, readAccessUnits, type AnnexBCodec, type AnnexBSplitterOptions, type SplitterStats } from './media/annexb-splitter';
 export type { VideoFrame } from './media/h264';
 export { decodeScriptData, encodeMetadata, metadataTag, type StreamMetadata } from './media/metadata';
 export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink, type VideoCodec } from './media/muxer';
