@@ -4,14 +4,14 @@
 // byte is handed to the connection, so malformed input never leaves half a frame behind.
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
-import { AacPacketizer, aacSequenceHeaderTag, FLV_SOUND_FORMAT_AAC, type AudioFrame } from './aac';
+import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
+import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
 import { invalidArg } from '../errors';
 import { mediaError } from './errors';
-import { avcSequenceHeaderTag, FLV_CODEC_AVC, H264Packetizer, type VideoFrame } from './h264';
+import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
-import { isSequenceHeader } from './send-queue';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -80,7 +80,7 @@ export class MediaPublisher {
       }
     }
     if (this.#options.audio !== false) {
-      fields.audiocodecid = FLV_SOUND_FORMAT_AAC;
+      fields.audiocodecid = SoundFormat.AAC;
       if (aac) {
         fields.audiosamplerate = aac.sampleRate;
         fields.audiochannels = aac.channelConfig === 7 ? 8 : aac.channelConfig;
@@ -196,7 +196,7 @@ interface VideoPacketizer {
 function makeVideoPacketizer(codec: VideoCodec): VideoPacketizer {
   switch (codec) {
     case 'h264':
-      return videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
+      return videoPacketizer(new H264Packetizer(), VideoCodecId.AVC, avcSequenceHeaderTag);
     case 'hevc':
       return videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag);
     case 'av1':

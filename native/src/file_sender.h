@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "error.h"
+#include "status.h"
 #include "session.h"
 
 namespace librtmp_node {

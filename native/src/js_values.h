@@ -4,7 +4,7 @@
 #include <napi.h>
 
 #include "engine.h"
-#include "error.h"
+#include "status.h"
 #include "session.h"
 #include "tls_client.h"
 
