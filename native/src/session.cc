@@ -174,7 +174,7 @@ Status Session::Connect(const OpenParams& params) {
 
   if (usesTls_) {
     SSL* ssl = nullptr;
-    s = TlsHandshake(tlsContext_, fd, params.host, params.tls, &ssl, &tlsInfo_);
+    s = TlsHandshake(tlsContext_, fd, params.host, target.port, params.tls, &ssl, &tlsInfo_);
     if (!s.ok()) return s;
     // librtmp does its I/O through sb_ssl from here on and frees it in RTMP_Close; the
     // flag is cleared so RTMP_Connect1 does not start a second, unverified handshake.
