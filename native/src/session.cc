@@ -235,8 +235,9 @@ Status Session::StartStream() {
   if (server_.refused()) return server_.Refusal();
   if (r_->m_sb.sb_timedout) {
     return Status::Error(code::kTimeout,
-                         server_.netConnected() ? "the server did not start the stream in time"
-                                       : "the server did not answer the connect call in time");
+                         server_.netConnected()
+                             ? "the server did not start the stream in time"
+                             : "the server did not answer the connect call in time");
   }
   if (!server_.netConnected()) {
     return Status::Error(code::kConnectRejected,

@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "status.h"
 #include "live_objects.h"
 #include "rtmp_handle.h"
 #include "server_status.h"
+#include "status.h"
 #include "tls_client.h"
 #include "tls_options.h"
 
@@ -134,7 +134,7 @@ class Session {
   std::atomic<uint32_t> stopFileId_{0};  // 0: none (file sends count from 1)
   int stopFd_ = -1;                      // eventfd: wakes Idle() for a stop
 
-  ServerStatus server_;  // what the server said in its command replies
+  ServerStatus server_;                  // what the server said in its command replies
   int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
 
   bool usesTls_ = false;
