@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, MediaPublisher, publish, publishCamera, RtmpError } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { SAMPLING_FREQUENCIES } from '../lib/media/aac';
-import { isSequenceHeader } from '../lib/media/send-queue';
+import { isSequenceHeader } from '../lib/flv-tags';
 import { SilentAudio, silentAacFrame } from '../lib/media/silent-aac';
 import { makeElementaryStreams, splitAccessUnits } from './helpers/elementary';
 import { ffprobeFrames } from './helpers/media';

@@ -13,15 +13,15 @@
 // end() completes the track to the end of the last video frame.
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
-import { AacPacketizer, aacSequenceHeaderTag, FLV_SOUND_FORMAT_AAC, type AudioFrame } from './aac';
+import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
+import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
 import { invalidArg } from '../errors';
 import { mediaError } from './errors';
-import { avcSequenceHeaderTag, FLV_CODEC_AVC, H264Packetizer, type VideoFrame } from './h264';
+import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
-import { isSequenceHeader } from './send-queue';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -122,7 +122,7 @@ export class MediaPublisher {
       }
     }
     if (this.#options.audio !== false) {
-      fields.audiocodecid = FLV_SOUND_FORMAT_AAC;
+      fields.audiocodecid = SoundFormat.AAC;
       const silence = this.#silence;
       if (aac) {
         fields.audiosamplerate = aac.sampleRate;
@@ -326,7 +326,7 @@ interface VideoPacketizer {
 function makeVideoPacketizer(codec: VideoCodec): VideoPacketizer {
   switch (codec) {
     case 'h264':
-      return videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
+      return videoPacketizer(new H264Packetizer(), VideoCodecId.AVC, avcSequenceHeaderTag);
     case 'hevc':
       return videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag);
     case 'av1':
