@@ -24,6 +24,8 @@ export interface NativeTlsOptions {
   maxVersion: number;
   ciphers?: string;
   ciphersuites?: string;
+  /** Offer cached sessions and cache new ones (default true). */
+  resumeSessions?: boolean;
 }
 
 export interface NativeEngineOptions {
@@ -66,6 +68,8 @@ export interface NativeTlsInfo {
   authorizationError?: string;
   engine: string | null;
   engineServed: boolean;
+  /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
+  resumed: boolean;
 }
 
 export interface NativeEngineReport {
@@ -176,6 +180,13 @@ export interface NativeLiveObjects {
   librtmpBytes: number;
 }
 
+export interface NativeTlsSessionCache {
+  entries: number;
+  /** Counted until OpenSSL frees them: 0 after clearTlsSessionCache() with no connection open. */
+  liveSessions: number;
+  capacity: number;
+}
+
 export interface NativeBinding {
   Connection: new () => NativeConnection;
   versions(): NativeVersions;
@@ -190,6 +201,10 @@ export interface NativeBinding {
   expandCiphers(ciphers: string, engine: NativeEngineOptions): { suites: NativeCipherSuite[]; error: NativeFailure | null };
   /** Counts of live native objects; joins finished connection threads first. Diagnostic, internal. */
   liveObjects(): NativeLiveObjects;
+  /** The TLS session cache: keys with a session, SSL_SESSION objects it took that still exist, its bound. */
+  tlsSessionCache(): NativeTlsSessionCache;
+  /** Drops every cached TLS session. */
+  clearTlsSessionCache(): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -44,7 +44,7 @@ export interface RtmpOptions {
   stop?: number;
   /** TLS for rtmps:// and rtmpts:// URLs. */
   tls?: TlsOptions;
-  /** The crypto engine (cryptodev offload); process-wide, see README. */
+  /** The crypto engine (cryptodev offload); process-wide, see docs/API.md. */
   engine?: EngineOption;
   /** Receives librtmp's log lines for this connection, stream key masked. Default: the
    * logger given to setLogger(), or stderr when NODE_LIBRTMP_LOG is a level. */

@@ -77,7 +77,9 @@ bool TlsOptionsFromJs(const Napi::Value& value, TlsOptions* out) {
          GetBool(o, "rejectUnauthorized", &out->rejectUnauthorized) &&
          GetString(o, "servername", &out->servername) &&
          GetInt(o, "minVersion", &out->minVersion) && GetInt(o, "maxVersion", &out->maxVersion) &&
-         GetString(o, "ciphers", &out->ciphers) && GetString(o, "ciphersuites", &out->ciphersuites);
+         GetString(o, "ciphers", &out->ciphers) &&
+         GetString(o, "ciphersuites", &out->ciphersuites) &&
+         GetBool(o, "resumeSessions", &out->resumeSessions);
 }
 
 Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
@@ -118,6 +120,7 @@ Napi::Object TlsInfoToJs(Napi::Env env, const TlsInfo& info) {
   if (!info.authorizationError.empty()) o.Set("authorizationError", info.authorizationError);
   o.Set("engine", info.engineId.empty() ? env.Null() : Napi::String::New(env, info.engineId));
   o.Set("engineServed", info.engineServed);
+  o.Set("resumed", info.resumed);
   return o;
 }
 

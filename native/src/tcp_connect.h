@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "error.h"
+#include "status.h"
 
 namespace librtmp_node {
 
