@@ -8,6 +8,7 @@ export { RtmpConnection, type ConnectionMode, type ConnectionStats, type SendFil
 export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
+export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
 export type { AudioFrame } from './media/aac';
 export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
 export { AnnexBSplitter, readAccessUnits, type AnnexBCodec, type AnnexBSplitterOptions, type SplitterStats } from './media/annexb-splitter';
@@ -24,7 +25,7 @@ export {
   type ReconnectingEvent,
   type ReconnectOptions,
 } from './media/reconnecting-publisher';
-export { isKeyframe, isSequenceHeader, SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
+export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
 export { clearTlsSessions, type EngineConfig, type EngineMethod, type EngineOption, type TlsOptions, type TlsVersion } from './tls';

@@ -1,13 +1,10 @@
 // AAC in FLV: ADTS frames (or raw frames plus an AudioSpecificConfig) in, AAC audio tags out
 // (a sequence header with the AudioSpecificConfig, then one raw frame per tag).
 import type { FlvTag } from '../flv';
+import { AacPacketType, SoundFormat } from '../flv-tags';
 import { BitReader } from './bits';
 import { mediaError } from './errors';
 
-/** FLV SoundFormat of AAC. */
-export const FLV_SOUND_FORMAT_AAC = 10;
-const AAC_SEQUENCE_HEADER = 0;
-const AAC_RAW = 1;
 /** Samples per AAC-LC frame. */
 export const AAC_FRAME_SAMPLES = 1024;
 export const ADTS_HEADER_SIZE = 7;
@@ -132,14 +129,14 @@ export function parseAudioSpecificConfig(asc: Buffer): AacConfig {
 
 // SoundFormat AAC; rate, size and type are fixed for AAC (44 kHz, 16 bit, stereo): the
 // AudioSpecificConfig says what the stream really is.
-const AAC_TAG_FIRST_BYTE = (FLV_SOUND_FORMAT_AAC << 4) | (3 << 2) | (1 << 1) | 1;
+const AAC_TAG_FIRST_BYTE = (SoundFormat.AAC << 4) | (3 << 2) | (1 << 1) | 1;
 
 export function aacSequenceHeaderTag(asc: Buffer, timestamp: number): FlvTag {
-  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AAC_SEQUENCE_HEADER), asc]) };
+  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.SEQUENCE_HEADER), asc]) };
 }
 
 export function aacFrameTag(payload: Buffer, timestamp: number): FlvTag {
-  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AAC_RAW), payload]) };
+  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.RAW), payload]) };
 }
 
 export interface AudioFrame {

@@ -154,7 +154,7 @@ export class ReconnectingPublisher extends EventEmitter {
     };
   }
 
-  /** Stops retrying, sends what is queued (if connected) and closes. Idempotent. */
+  /** Stops retrying, ends the media (see MediaPublisher.end()), sends what is queued (if connected) and closes. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -163,6 +163,8 @@ export class ReconnectingPublisher extends EventEmitter {
     if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
     const connection = this.#connection;
     if (!connection) return;
+    // The silent track (audio: 'silent') is completed to the end of the video.
+    await this.#publisher.end().catch(() => undefined);
     await this.#queue.idle();
     this.#connection = undefined;
     this.#queue.detach();

@@ -12,9 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "error.h"
 #include "live_objects.h"
 #include "rtmp_handle.h"
+#include "server_status.h"
+#include "status.h"
 #include "tcp_connect.h"
 #include "tls_client.h"
 #include "tls_options.h"
@@ -124,8 +125,6 @@ class Session {
   Status PollServer();
   Status IoFailure(const char* what);
   bool DataPending();
-  void NoteInvoke(const RTMPPacket& packet);
-  Status ServerRefusal() const;
 
   RtmpHandle r_;
   std::string url_;                        // librtmp keeps pointers into it
@@ -140,9 +139,7 @@ class Session {
   std::atomic<uint32_t> stopFileId_{0};  // 0: none (file sends count from 1)
   int stopFd_ = -1;                      // eventfd: wakes Idle() for a stop
 
-  bool netConnected_ = false;  // the connect call was answered with _result
-  std::string refusalCode_;    // an error status the server sent
-  std::string refusalDescription_;
+  ServerStatus server_;                  // what the server said in its command replies
   int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
 
   bool usesTls_ = false;

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "error.h"
+#include "status.h"
 
 namespace librtmp_node {
 

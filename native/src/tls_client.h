@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "error.h"
+#include "status.h"
 #include "tls_context.h"
 
 namespace librtmp_node {
