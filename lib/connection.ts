@@ -90,6 +90,7 @@ export class RtmpConnection extends EventEmitter {
   readonly #parser = new FlvParser();
   #closePromise: Promise<void> | undefined;
   #ended = false;
+  #readError: RtmpError | undefined;
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
@@ -316,10 +317,17 @@ export class RtmpConnection extends EventEmitter {
 
   // --- Playing ---------------------------------------------------------------------------------
 
-  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  /**
+   * The next tags that have arrived (waits for at least one); null once the stream ended,
+   * which is only when the server said so (NetStream.Play.Complete, Play.Stop,
+   * Play.UnpublishNotify or StreamEOF) or this side closed. A connection that closes or
+   * resets without that rejects with ERR_CONNECTION_CLOSED once the tags read before it
+   * have been returned; a server that goes silent, with ERR_TIMEOUT after `timeout`.
+   */
   readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
     const callSite = captureCallSite();
     if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#readError) return Promise.reject(this.#readError);
     if (this.#ended) return Promise.resolve(null);
     try {
       this.#checkOpen();
@@ -337,7 +345,10 @@ export class RtmpConnection extends EventEmitter {
         this.#readPending = false;
         signal?.removeEventListener('abort', onAbort);
         if (failure) {
-          reject(this.#fail(failure, callSite));
+          const error = this.#fail(failure, callSite);
+          // A stream that ended in an error stays failed: later reads say so again.
+          if (ended) this.#readError = error;
+          reject(error);
           return;
         }
         if (this.#failure) {
