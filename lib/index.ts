@@ -4,11 +4,14 @@ import type { FlvTag } from './flv';
 import { binding, type NativeEngineReport, type NativeVersions } from './native';
 import type { RtmpOptions } from './options';
 
-export { RtmpConnection, type ConnectionMode, type ConnectionStats, type SendFileOptions, type SendFileResult, type TlsInfo } from './connection';
+export { RtmpConnection, type ConnectionMode, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
 export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
+export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
 export type { AudioFrame } from './media/aac';
+export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
+export { AnnexBSplitter, readAccessUnits, type AnnexBCodec, type AnnexBSplitterOptions, type SplitterStats } from './media/annexb-splitter';
 export type { VideoFrame } from './media/h264';
 export { decodeScriptData, encodeMetadata, metadataTag, type StreamMetadata } from './media/metadata';
 export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, type TagSink, type VideoCodec } from './media/muxer';
@@ -27,10 +30,10 @@ export {
   type ReconnectingEvent,
   type ReconnectOptions,
 } from './media/reconnecting-publisher';
-export { isKeyframe, isSequenceHeader, SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
+export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
-export type { EngineConfig, EngineMethod, EngineOption, TlsOptions, TlsVersion } from './tls';
+export { clearTlsSessions, type EngineConfig, type EngineMethod, type EngineOption, type TlsOptions, type TlsVersion } from './tls';
 
 export interface ConnectOptions extends RtmpOptions {
   /** 'play' (default) or 'publish'. */

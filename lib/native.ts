@@ -24,6 +24,8 @@ export interface NativeTlsOptions {
   maxVersion: number;
   ciphers?: string;
   ciphersuites?: string;
+  /** Offer cached sessions and cache new ones (default true). */
+  resumeSessions?: boolean;
 }
 
 export interface NativeEngineOptions {
@@ -44,6 +46,10 @@ export interface NativeOpenParams {
   port: number;
   publish: boolean;
   timeoutMs: number;
+  /** Source address to bind (an IP literal); absent: the kernel's choice. */
+  localAddress?: string;
+  /** 4 or 6: that family only; 0: both, Happy Eyeballs. */
+  family: 0 | 4 | 6;
   /** Outgoing chunk size (Set Chunk Size after connect). */
   chunkSize: number;
   /** librtmp RTMP_SetOpt names and values (app, playpath, tcUrl, live, conn, ...). */
@@ -66,6 +72,17 @@ export interface NativeTlsInfo {
   authorizationError?: string;
   engine: string | null;
   engineServed: boolean;
+  /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
+  resumed: boolean;
+}
+
+export interface NativeSocketInfo {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** The IP version that connected (Happy Eyeballs picks one when the host has both). */
+  family: 4 | 6;
 }
 
 export interface NativeEngineReport {
@@ -141,6 +158,8 @@ export interface NativeConnection {
   /** Unblocks the connection thread now: hard = abandon, else stop reading only. */
   interrupt(hard: boolean): void;
   tlsInfo(): NativeTlsInfo | null;
+  /** The TCP connection's two ends; null before it connected. */
+  socketInfo(): NativeSocketInfo | null;
   stats(): NativeStats;
   ref(): void;
   unref(): void;
@@ -176,6 +195,13 @@ export interface NativeLiveObjects {
   librtmpBytes: number;
 }
 
+export interface NativeTlsSessionCache {
+  entries: number;
+  /** Counted until OpenSSL frees them: 0 after clearTlsSessionCache() with no connection open. */
+  liveSessions: number;
+  capacity: number;
+}
+
 export interface NativeBinding {
   Connection: new () => NativeConnection;
   versions(): NativeVersions;
@@ -190,6 +216,10 @@ export interface NativeBinding {
   expandCiphers(ciphers: string, engine: NativeEngineOptions): { suites: NativeCipherSuite[]; error: NativeFailure | null };
   /** Counts of live native objects; joins finished connection threads first. Diagnostic, internal. */
   liveObjects(): NativeLiveObjects;
+  /** The TLS session cache: keys with a session, SSL_SESSION objects it took that still exist, its bound. */
+  tlsSessionCache(): NativeTlsSessionCache;
+  /** Drops every cached TLS session. */
+  clearTlsSessionCache(): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

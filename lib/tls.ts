@@ -3,7 +3,7 @@
 // system CA bundle still verifies its ingest server.
 import tls from 'node:tls';
 import { invalidArg } from './errors';
-import type { NativeEngineOptions, NativeTlsOptions } from './native';
+import { binding, type NativeEngineOptions, type NativeTlsOptions } from './native';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -22,6 +22,12 @@ export interface TlsOptions {
   ciphers?: string;
   /** TLS 1.3 ciphersuites, OpenSSL syntax. */
   ciphersuites?: string;
+  /**
+   * Resume the last TLS session of the same server and configuration on the next connect
+   * (TLS 1.2 ticket or session id, TLS 1.3 PSK ticket), which saves the certificate
+   * exchange and the key agreement on a reconnect. Default true. See `tlsInfo().resumed`.
+   */
+  resumeSessions?: boolean;
 }
 
 export type EngineMethod = 'ciphers' | 'digests';
@@ -73,6 +79,9 @@ export function nativeTlsOptions(options: TlsOptions | undefined): NativeTlsOpti
   if (o.rejectUnauthorized !== undefined && typeof o.rejectUnauthorized !== 'boolean') {
     throw invalidArg('options.tls.rejectUnauthorized must be a boolean');
   }
+  if (o.resumeSessions !== undefined && typeof o.resumeSessions !== 'boolean') {
+    throw invalidArg('options.tls.resumeSessions must be a boolean');
+  }
   const minVersion = version(o.minVersion, 'options.tls.minVersion', 'TLSv1.2');
   const maxVersion = version(o.maxVersion, 'options.tls.maxVersion', 'TLSv1.3');
   if (minVersion > maxVersion) throw invalidArg('options.tls.minVersion is above maxVersion');
@@ -85,6 +94,7 @@ export function nativeTlsOptions(options: TlsOptions | undefined): NativeTlsOpti
     maxVersion,
     ciphers: optionalString(o.ciphers, 'options.tls.ciphers'),
     ciphersuites: optionalString(o.ciphersuites, 'options.tls.ciphersuites'),
+    resumeSessions: o.resumeSessions ?? true,
   };
 }
 
@@ -123,4 +133,12 @@ export function nativeEngineOptions(option: EngineOption | undefined): NativeEng
     digests: methods.includes('digests'),
     ctrl,
   };
+}
+
+/**
+ * Forgets every cached TLS session (see `TlsOptions.resumeSessions`): the next connect to
+ * each server makes a full handshake. For a device whose trust or credentials changed.
+ */
+export function clearTlsSessions(): void {
+  binding.clearTlsSessionCache();
 }

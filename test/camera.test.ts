@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { connect, ErrorCodes, RtmpError } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
-import { isKeyframe, isSequenceHeader, SendQueue, type DropEvent } from '../lib/media/send-queue';
+import { isKeyframe, isSequenceHeader } from '../lib/flv-tags';
+import { SendQueue, type DropEvent } from '../lib/media/send-queue';
 import {
   publishCamera,
   type ConnectedEvent,

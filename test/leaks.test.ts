@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { encodeAmf0 } from '../lib/amf0';
-import { ErrorCodes, publish, type ErrorCode, type FlvTag, type RtmpConnection, type RtmpOptions } from '../lib/index';
+import { clearTlsSessions, ErrorCodes, publish, type ErrorCode, type FlvTag, type RtmpConnection, type RtmpOptions } from '../lib/index';
 import { FlvParser } from '../lib/flv';
+import { binding } from '../lib/native';
 import { makeTestPki, type TestPki } from './helpers/certs';
 import { expectRtmpError } from './helpers/expect-error';
 import { AV_FLV } from './helpers/fixtures';
@@ -113,6 +114,11 @@ describe('publish cycles leave no native object behind', () => {
     // The cache shares a context per configuration and keeps it only while a connection
     // uses it: never more than one here, none once all are closed.
     assert.equal(peak.sslCtx, 1);
+    // The cycles resumed one another's sessions; the session cache holds the last one, and
+    // once cleared no SSL_SESSION it took is left.
+    assert.equal(binding.tlsSessionCache().entries, 1);
+    clearTlsSessions();
+    assert.equal(binding.tlsSessionCache().liveSessions, 0);
   });
 
   test(`${CYCLES} RTMPE cycles (Diffie-Hellman, RC4 keys)`, async () => {

@@ -498,6 +498,6 @@ describe('MediaPublisher', () => {
     await publisher.writeVideo({ data: annexB(SLICE), pts: 80 });
     await publisher.writeVideo({ data: annexB(IDR), pts: 120 });
     assert.deepEqual(kinds(second.calls.flat()), ['meta', 'video-header@120', 'video@120']);
-    assert.deepEqual(publisher.stats(), { videoFrames: 2, audioFrames: 0, skippedFrames: 2 });
+    assert.deepEqual(publisher.stats(), { videoFrames: 2, audioFrames: 0, skippedFrames: 2, timestampOffsetMs: 0 });
   });
 });

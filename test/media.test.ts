@@ -114,7 +114,7 @@ describe('MediaPublisher to nginx-rtmp', () => {
     }
     assert.equal(rejected, 3);
     await connection.close();
-    assert.deepEqual(publisher.stats(), { videoFrames: units.length, audioFrames: adtsFrames.length, skippedFrames: 0 });
+    assert.deepEqual(publisher.stats(), { videoFrames: units.length, audioFrames: adtsFrames.length, skippedFrames: 0, timestampOffsetMs: 0 });
 
     const recording = await nginx.waitForRecording('camera');
     const probe = await ffprobeFrames(recording);

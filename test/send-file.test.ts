@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { connect, ErrorCodes, publish, RtmpError, type RtmpConnection } from '../lib/index';
 import { encodeFlvHeader, encodeTag, FlvParser, type FlvTag } from '../lib/flv';
+import { isSequenceHeader } from '../lib/flv-tags';
 import { makeTestPki, type TestPki } from './helpers/certs';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
@@ -24,9 +25,6 @@ const run = promisify(execFile);
 function tagsOf(file: string): FlvTag[] {
   return new FlvParser().push(fs.readFileSync(file));
 }
-
-// AVC and AAC sequence headers: packet type 0 after the codec byte.
-const isSequenceHeader = (tag: FlvTag): boolean => tag.type !== 'script' && tag.data[1] === 0;
 
 // Coded audio and video frames, times relative to the first. (nginx's recorder writes the
 // sequence headers it keeps for the stream, an AAC one twice, so those are compared apart.)

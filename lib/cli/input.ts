@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { FlvParser, type FlvTag } from '../flv';
-import { isConfigurationTag } from './media-clock';
+import { isConfigurationTag } from '../flv-tags';
 import { CliError, ExitCodes, usageError } from './exit-codes';
 
 export const INPUT_FORMATS = ['flv'] as const;

@@ -2,21 +2,7 @@
 // (and metadata) it cached, stamped 0 or with the stream's first time, before the frames at
 // the current time: the clock starts at the first frame, not at those.
 import type { FlvTag } from '../flv';
-
-const AAC = 10;
-const AVC = 7;
-const HEVC = 12;
-
-/** Metadata and codec configuration records (AVC/HEVC/AAC sequence headers, enhanced-FLV sequence start). */
-export function isConfigurationTag(tag: FlvTag): boolean {
-  const d = tag.data;
-  if (tag.type === 'script') return true;
-  if (d.length < 2) return false;
-  if (tag.type === 'audio') return d[0] >> 4 === AAC && d[1] === 0;
-  if (d[0] & 0x80) return (d[0] & 0x0f) === 0; // enhanced FLV: PacketTypeSequenceStart
-  const codec = d[0] & 0x0f;
-  return (codec === AVC || codec === HEVC) && d[1] === 0;
-}
+import { isConfigurationTag } from '../flv-tags';
 
 export class MediaClock {
   #first: number | undefined;

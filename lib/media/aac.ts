@@ -1,16 +1,13 @@
 // AAC in FLV: ADTS frames (or raw frames plus an AudioSpecificConfig) in, AAC audio tags out
 // (a sequence header with the AudioSpecificConfig, then one raw frame per tag).
 import type { FlvTag } from '../flv';
+import { AacPacketType, SoundFormat } from '../flv-tags';
 import { BitReader } from './bits';
 import { mediaError } from './errors';
 
-/** FLV SoundFormat of AAC. */
-export const FLV_SOUND_FORMAT_AAC = 10;
-const AAC_SEQUENCE_HEADER = 0;
-const AAC_RAW = 1;
 /** Samples per AAC-LC frame. */
 export const AAC_FRAME_SAMPLES = 1024;
-const ADTS_HEADER_SIZE = 7;
+export const ADTS_HEADER_SIZE = 7;
 const ADTS_CRC_SIZE = 2;
 
 export const SAMPLING_FREQUENCIES = [
@@ -33,6 +30,50 @@ export interface AdtsFrame {
   payload: Buffer;
 }
 
+/** What an ADTS header says (ISO/IEC 13818-7 6.2 / 14496-3 1.A.2). */
+export interface AdtsHeader {
+  objectType: number;
+  frequencyIndex: number;
+  sampleRate: number;
+  channelConfig: number;
+  /** The whole frame, header and CRC included. */
+  frameLength: number;
+  /** 7, or 9 with a CRC. */
+  headerSize: number;
+}
+
+/**
+ * Reads the ADTS header at `at` (7 bytes must be there). Returns the reason as a string when
+ * it is not one this library can carry, so a streaming reader can resynchronise on it.
+ */
+export function readAdtsHeader(data: Buffer, at: number): AdtsHeader | string {
+  const h = data.subarray(at, at + ADTS_HEADER_SIZE);
+  if (h[0] !== 0xff || (h[1] & 0xf0) !== 0xf0) return `no ADTS sync word at byte ${at}`;
+  if ((h[1] & 0x06) !== 0) return `ADTS layer is not 0 at byte ${at}`;
+  const protectionAbsent = (h[1] & 0x01) === 1;
+  const objectType = (h[2] >>> 6) + 1;
+  const frequencyIndex = (h[2] >>> 2) & 0x0f;
+  const channelConfig = ((h[2] & 0x01) << 2) | (h[3] >>> 6);
+  const frameLength = ((h[3] & 0x03) << 11) | (h[4] << 3) | (h[5] >>> 5);
+  const rawBlocks = (h[6] & 0x03) + 1;
+  const headerSize = ADTS_HEADER_SIZE + (protectionAbsent ? 0 : ADTS_CRC_SIZE);
+  const sampleRate = SAMPLING_FREQUENCIES[frequencyIndex];
+  if (sampleRate === undefined) return `ADTS sampling frequency index ${frequencyIndex} is reserved`;
+  if (channelConfig === 0) return 'ADTS channel configuration 0 (in-band PCE) is not supported';
+  if (rawBlocks !== 1) return 'ADTS frames with several raw data blocks are not supported';
+  if (frameLength <= headerSize) return `ADTS frame length ${frameLength} is too short at byte ${at}`;
+  return { objectType, frequencyIndex, sampleRate, channelConfig, frameLength, headerSize };
+}
+
+/** The frame described by `header`, which starts at `at` and is wholly in `data`. */
+export function adtsFrameAt(data: Buffer, at: number, header: AdtsHeader): AdtsFrame {
+  const { objectType, frequencyIndex, sampleRate, channelConfig, frameLength, headerSize } = header;
+  return {
+    config: { objectType, sampleRate, channelConfig, audioSpecificConfig: audioSpecificConfig(objectType, frequencyIndex, channelConfig) },
+    payload: data.subarray(at + headerSize, at + frameLength),
+  };
+}
+
 /**
  * The frames of an ADTS buffer (one or several whole frames). A buffer that does not split
  * exactly into frames is refused as a whole.
@@ -42,32 +83,11 @@ export function parseAdts(data: Buffer): AdtsFrame[] {
   let at = 0;
   while (at < data.length) {
     if (data.length - at < ADTS_HEADER_SIZE) throw mediaError(`ADTS header truncated at byte ${at}`);
-    const h = data.subarray(at, at + ADTS_HEADER_SIZE);
-    if (h[0] !== 0xff || (h[1] & 0xf0) !== 0xf0) throw mediaError(`no ADTS sync word at byte ${at}`);
-    if ((h[1] & 0x06) !== 0) throw mediaError(`ADTS layer is not 0 at byte ${at}`);
-    const protectionAbsent = (h[1] & 0x01) === 1;
-    const objectType = (h[2] >>> 6) + 1;
-    const frequencyIndex = (h[2] >>> 2) & 0x0f;
-    const channelConfig = ((h[2] & 0x01) << 2) | (h[3] >>> 6);
-    const frameLength = ((h[3] & 0x03) << 11) | (h[4] << 3) | (h[5] >>> 5);
-    const rawBlocks = (h[6] & 0x03) + 1;
-    const headerSize = ADTS_HEADER_SIZE + (protectionAbsent ? 0 : ADTS_CRC_SIZE);
-    const sampleRate = SAMPLING_FREQUENCIES[frequencyIndex];
-    if (sampleRate === undefined) throw mediaError(`ADTS sampling frequency index ${frequencyIndex} is reserved`);
-    if (channelConfig === 0) throw mediaError('ADTS channel configuration 0 (in-band PCE) is not supported');
-    if (rawBlocks !== 1) throw mediaError('ADTS frames with several raw data blocks are not supported');
-    if (frameLength <= headerSize) throw mediaError(`ADTS frame length ${frameLength} is too short at byte ${at}`);
-    if (data.length - at < frameLength) throw mediaError(`ADTS frame at byte ${at} is truncated`);
-    frames.push({
-      config: {
-        objectType,
-        sampleRate,
-        channelConfig,
-        audioSpecificConfig: audioSpecificConfig(objectType, frequencyIndex, channelConfig),
-      },
-      payload: data.subarray(at + headerSize, at + frameLength),
-    });
-    at += frameLength;
+    const header = readAdtsHeader(data, at);
+    if (typeof header === 'string') throw mediaError(header);
+    if (data.length - at < header.frameLength) throw mediaError(`ADTS frame at byte ${at} is truncated`);
+    frames.push(adtsFrameAt(data, at, header));
+    at += header.frameLength;
   }
   if (frames.length === 0) throw mediaError('empty ADTS buffer');
   return frames;
@@ -109,14 +129,14 @@ export function parseAudioSpecificConfig(asc: Buffer): AacConfig {
 
 // SoundFormat AAC; rate, size and type are fixed for AAC (44 kHz, 16 bit, stereo): the
 // AudioSpecificConfig says what the stream really is.
-const AAC_TAG_FIRST_BYTE = (FLV_SOUND_FORMAT_AAC << 4) | (3 << 2) | (1 << 1) | 1;
+const AAC_TAG_FIRST_BYTE = (SoundFormat.AAC << 4) | (3 << 2) | (1 << 1) | 1;
 
 export function aacSequenceHeaderTag(asc: Buffer, timestamp: number): FlvTag {
-  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AAC_SEQUENCE_HEADER), asc]) };
+  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.SEQUENCE_HEADER), asc]) };
 }
 
 export function aacFrameTag(payload: Buffer, timestamp: number): FlvTag {
-  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AAC_RAW), payload]) };
+  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.RAW), payload]) };
 }
 
 export interface AudioFrame {

@@ -43,7 +43,7 @@ export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
 const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'metadata', 'startWaitMs', 'destinations']);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'destinations']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

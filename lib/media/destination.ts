@@ -7,7 +7,8 @@ import { RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
-import { SendQueue, isSequenceHeader, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
+import { isConfigurationTag } from '../flv-tags';
+import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
 import { StartGate } from './start-gate';
 
 export interface ReconnectOptions {
@@ -105,7 +106,7 @@ function frameCounts(tags: readonly FlvTag[]): { video: number; audio: number } 
   let video = 0;
   let audio = 0;
   for (const tag of tags) {
-    if (tag.type === 'script' || isSequenceHeader(tag)) continue;
+    if (isConfigurationTag(tag)) continue;
     if (tag.type === 'video') video++;
     else audio++;
   }
@@ -211,7 +212,10 @@ export class Destination extends EventEmitter {
     clearTimeout(this.#timer);
     this.#attempting?.abort();
     const connection = this.#connection;
-    if (!connection) return;
+    if (!connection) {
+      this.#queue.detach(); // never sent: counted as lost with the connection
+      return;
+    }
     await this.#queue.idle();
     this.#connection = undefined;
     this.#queue.detach();

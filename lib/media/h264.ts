@@ -8,6 +8,7 @@
 // - SEI (6) and every other NAL unit are kept, in order, as they are (emulation prevention
 //   bytes included: FLV carries NAL units, not RBSPs).
 import type { FlvTag } from '../flv';
+import { AvcPacketType, VideoCodecId, VideoFrameType } from '../flv-tags';
 import { BitReader } from './bits';
 import { mediaError } from './errors';
 
@@ -23,12 +24,6 @@ export const NalType = {
   FILLER: 12,
 } as const;
 
-/** FLV VideoTagHeader CodecID of AVC. */
-export const FLV_CODEC_AVC = 7;
-const AVC_SEQUENCE_HEADER = 0;
-const AVC_NALU = 1;
-const FRAME_KEY = 1;
-const FRAME_INTER = 2;
 /** NAL unit lengths in the tags are 4 bytes (lengthSizeMinusOne = 3). */
 const NALU_LENGTH_SIZE = 4;
 
@@ -257,7 +252,7 @@ export function avcDecoderConfigurationRecord(spsList: Buffer[], ppsList: Buffer
 /** The 5-byte AVC VideoTagHeader: frame type, codec, packet type, composition time. */
 function avcTagHeader(keyframe: boolean, packetType: number, compositionTimeMs: number): Buffer {
   const header = Buffer.alloc(5);
-  header[0] = ((keyframe ? FRAME_KEY : FRAME_INTER) << 4) | FLV_CODEC_AVC;
+  header[0] = ((keyframe ? VideoFrameType.KEY : VideoFrameType.INTER) << 4) | VideoCodecId.AVC;
   header[1] = packetType;
   header.writeIntBE(compositionTimeMs, 2, 3);
   return header;
@@ -265,7 +260,7 @@ function avcTagHeader(keyframe: boolean, packetType: number, compositionTimeMs: 
 
 /** A video tag carrying an AVC sequence header. */
 export function avcSequenceHeaderTag(record: Buffer, timestamp: number): FlvTag {
-  return { type: 'video', timestamp, data: Buffer.concat([avcTagHeader(true, AVC_SEQUENCE_HEADER, 0), record]) };
+  return { type: 'video', timestamp, data: Buffer.concat([avcTagHeader(true, AvcPacketType.SEQUENCE_HEADER, 0), record]) };
 }
 
 export interface VideoFrame {
@@ -358,7 +353,7 @@ export class H264Packetizer {
       }
     }
     if (kept.length > 0) {
-      const parts: Buffer[] = [avcTagHeader(keyframe, AVC_NALU, compositionTime)];
+      const parts: Buffer[] = [avcTagHeader(keyframe, AvcPacketType.NALU, compositionTime)];
       for (const nal of kept) {
         const length = Buffer.alloc(NALU_LENGTH_SIZE);
         length.writeUInt32BE(nal.length, 0);

@@ -2,16 +2,26 @@
 // publishing connection — onMetaData first, each sequence header before the frames that need
 // it, video from a keyframe on. Every write is checked and packetized in full before any
 // byte is handed to the connection, so malformed input never leaves half a frame behind.
+//
+// Timestamps: a stream whose first timestamp is negative (x264 with B-frames starts at dts
+// −80 ms) is shifted so that it starts at 0; every later timestamp of both tracks gets the
+// same offset (stats().timestampOffsetMs). Only time going back within a track is refused.
+//
+// Silent audio (audio: 'silent'): an AAC-LC track of digital silence made here (see
+// silent-aac.ts), following the video: from the first video frame's presentation time, each
+// silent frame goes out before the first video frame whose decoding time has reached it, and
+// end() completes the track to the end of the last video frame.
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
-import { AacPacketizer, aacSequenceHeaderTag, FLV_SOUND_FORMAT_AAC, type AudioFrame } from './aac';
+import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
+import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
 import { invalidArg } from '../errors';
 import { mediaError } from './errors';
-import { avcSequenceHeaderTag, FLV_CODEC_AVC, H264Packetizer, type VideoFrame } from './h264';
+import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
-import { isSequenceHeader } from './send-queue';
+import { SilentAudio, type SilentAudioOptions } from './silent-aac';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -26,7 +36,14 @@ export interface MediaPublisherOptions {
   videoCodec?: VideoCodec;
   /** The tracks that will come; tags are held until each has its configuration. Default both. */
   video?: boolean;
-  audio?: boolean;
+  /**
+   * true (default): the caller writes AAC with writeAudio(). 'silent': the publisher makes an
+   * AAC-LC track of digital silence that follows the video (for cameras without a
+   * microphone: Facebook and YouTube end streams without audio). false: no audio track.
+   */
+  audio?: boolean | 'silent';
+  /** The silent track's sample rate (default 48000) and channels (default 2). */
+  silentAudio?: SilentAudioOptions;
   /** Added to (and overriding) what onMetaData reports from the streams themselves. */
   metadata?: StreamMetadata;
   /**
@@ -41,7 +58,13 @@ export interface MediaPublisherStats {
   audioFrames: number;
   /** Video frames dropped while waiting for a keyframe (at start or after attach()). */
   skippedFrames: number;
+  /** Added to every timestamp because the stream started at a negative time (ms). */
+  timestampOffsetMs: number;
 }
+
+// A gap in the video longer than this is not filled with silence: the silent track starts
+// again with the video after it (a stalled encoder must not make minutes of audio at once).
+const SILENCE_MAX_GAP_MS = 10_000;
 
 export class MediaPublisher {
   #sink: TagSink;
@@ -54,12 +77,31 @@ export class MediaPublisher {
   #waitingForKeyframe = true;
   #lastVideoDts = -Infinity;
   #lastAudioPts = -Infinity;
-  readonly #stats: MediaPublisherStats = { videoFrames: 0, audioFrames: 0, skippedFrames: 0 };
+  // Added to every timestamp; set by the first frame, raised while nothing has been sent.
+  #offset: number | undefined;
+  readonly #silence: SilentAudio | undefined;
+  // The silent track's time 0 (ms, offset applied) and its next frame number.
+  #silenceOrigin: number | undefined;
+  #silenceNext = 0;
+  // The end of the video so far (offset applied): the latest pts plus one frame interval.
+  #videoEnd = 0;
+  #lastShiftedDts = -Infinity;
+  // The last interval between two video frames: the duration given to the last one.
+  #videoInterval = 0;
+  readonly #stats: MediaPublisherStats = { videoFrames: 0, audioFrames: 0, skippedFrames: 0, timestampOffsetMs: 0 };
 
   constructor(sink: TagSink, options: MediaPublisherOptions = {}) {
     this.#sink = sink;
     this.#options = options;
     this.#video = makeVideoPacketizer(options.videoCodec ?? 'h264');
+    const audio = options.audio ?? true;
+    if (audio !== true && audio !== false && audio !== 'silent') throw invalidArg("audio must be true, false or 'silent'");
+    if (audio === 'silent') {
+      if (options.video === false) throw invalidArg("audio: 'silent' follows the video: it needs a video track");
+      this.#silence = new SilentAudio(options.silentAudio);
+    } else if (options.silentAudio !== undefined) {
+      throw invalidArg("silentAudio is for audio: 'silent'");
+    }
   }
 
   stats(): MediaPublisherStats {
@@ -80,11 +122,16 @@ export class MediaPublisher {
       }
     }
     if (this.#options.audio !== false) {
-      fields.audiocodecid = FLV_SOUND_FORMAT_AAC;
+      fields.audiocodecid = SoundFormat.AAC;
+      const silence = this.#silence;
       if (aac) {
         fields.audiosamplerate = aac.sampleRate;
         fields.audiochannels = aac.channelConfig === 7 ? 8 : aac.channelConfig;
         fields.stereo = aac.channelConfig >= 2;
+      } else if (silence) {
+        fields.audiosamplerate = silence.sampleRate;
+        fields.audiochannels = silence.channels;
+        fields.stereo = silence.channels >= 2;
       }
     }
     return { ...fields, ...this.#options.metadata };
@@ -95,19 +142,36 @@ export class MediaPublisher {
     try {
       if (this.#options.video === false) throw mediaError('this publisher was created without video');
       const dts = frame.dts ?? frame.pts;
+      if (!Number.isFinite(dts) || !Number.isFinite(frame.pts)) throw mediaError('video pts/dts must be finite milliseconds');
       if (dts < this.#lastVideoDts) throw mediaError(`video dts ${dts} goes back (last ${this.#lastVideoDts})`);
-      const { tags, keyframe } = this.#video.push(frame);
+      const offset = this.#planOffset(dts, 'video dts');
+      const shifted: VideoFrame = { data: frame.data, pts: frame.pts + offset, dts: dts + offset };
+      const { tags, keyframe } = this.#video.push(shifted);
+      this.#commitOffset(offset);
       this.#lastVideoDts = dts;
       let out = tags;
       const hasFrame = tags.length > 0 && !isSequenceHeader(tags[tags.length - 1]);
+      let kept = false;
       if (hasFrame) {
         if (this.#waitingForKeyframe && !keyframe) {
           this.#stats.skippedFrames++;
           out = tags.slice(0, -1); // keep a new sequence header, drop the undecodable frame
         } else {
+          kept = true;
           this.#waitingForKeyframe = false;
           this.#stats.videoFrames++;
+          this.#silenceOrigin ??= shifted.pts;
         }
+        const interval = Number.isFinite(this.#lastShiftedDts) ? (shifted.dts as number) - this.#lastShiftedDts : 0;
+        this.#lastShiftedDts = shifted.dts as number;
+        if (interval > 0) this.#videoInterval = interval;
+        this.#videoEnd = Math.max(this.#videoEnd, shifted.pts + this.#videoInterval);
+      }
+      if (this.#silence && this.#silenceOrigin !== undefined) {
+        // Silence up to this frame's decoding time goes before it.
+        const silence = this.#silenceThrough(shifted.dts as number, true);
+        const frameTag = kept ? out.length - 1 : out.length;
+        out = [...out.slice(0, frameTag), ...silence, ...out.slice(frameTag)];
       }
       return this.#send(out);
     } catch (error) {
@@ -119,8 +183,12 @@ export class MediaPublisher {
   writeAudio(frame: AudioFrame): Promise<void> {
     try {
       if (this.#options.audio === false) throw mediaError('this publisher was created without audio');
+      if (this.#silence) throw mediaError("this publisher makes its own silent audio (audio: 'silent')");
+      if (!Number.isFinite(frame.pts)) throw mediaError('audio pts must be finite milliseconds');
       if (frame.pts < this.#lastAudioPts) throw mediaError(`audio pts ${frame.pts} goes back (last ${this.#lastAudioPts})`);
-      const { tags } = this.#audio.push(frame);
+      const offset = this.#planOffset(frame.pts, 'audio pts');
+      const { tags } = this.#audio.push({ ...frame, pts: frame.pts + offset });
+      this.#commitOffset(offset);
       this.#lastAudioPts = frame.pts;
       this.#stats.audioFrames += tags.filter((tag) => !isSequenceHeader(tag)).length;
       return this.#send(tags);
@@ -143,6 +211,68 @@ export class MediaPublisher {
   /** Sends what is held back for a track that never came. */
   flush(): Promise<void> {
     return this.#headersSent ? Promise.resolve() : this.#start();
+  }
+
+  /**
+   * The end of the stream: completes the silent track (audio: 'silent') to the end of the
+   * last video frame, so both tracks last as long, and sends what is held. Call it before
+   * closing the connection (publishCamera()'s close() does). Writing on afterwards goes on.
+   */
+  end(): Promise<void> {
+    try {
+      const silence = this.#silence && this.#silenceOrigin !== undefined ? this.#silenceThrough(this.#videoEnd, false) : [];
+      const sent = silence.length > 0 ? this.#send(silence) : Promise.resolve();
+      return this.#headersSent ? sent : sent.then(() => this.flush());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // The offset for a track's timestamp `t` (caller's time): the first frame sets it so that
+  // it starts at 0 when negative; an earlier one of the other track raises it while nothing
+  // has been sent (what is held moves with it), and is refused after.
+  #planOffset(t: number, what: string): number {
+    const offset = this.#offset;
+    if (offset === undefined) return Math.max(0, Math.ceil(-t));
+    if (t + offset >= 0) return offset;
+    if (this.#headersSent) throw mediaError(`${what} ${t} ms is before the stream's start (timestamps are offset by ${offset} ms)`);
+    return Math.ceil(-t);
+  }
+
+  // Once the frame is taken: a raised offset moves what is held and the times kept here.
+  #commitOffset(offset: number): void {
+    const raise = offset - (this.#offset ?? offset);
+    this.#offset = offset;
+    this.#stats.timestampOffsetMs = offset;
+    if (raise === 0) return;
+    this.#held = this.#held.map((tag) => ({ ...tag, timestamp: tag.timestamp + raise }));
+    if (this.#silenceOrigin !== undefined) this.#silenceOrigin += raise;
+    this.#lastShiftedDts += raise;
+    this.#videoEnd += raise;
+  }
+
+  // Silent frames from the next one up to `limit` ms (offset applied): through it (a frame
+  // starting at it included), or up to it (frames that start before it).
+  #silenceThrough(limit: number, inclusive: boolean): FlvTag[] {
+    const silence = this.#silence as SilentAudio;
+    const origin = this.#silenceOrigin as number;
+    if (limit - (origin + silence.frameTime(this.#silenceNext)) > SILENCE_MAX_GAP_MS) {
+      this.#silenceOrigin = limit;
+      this.#silenceNext = 0;
+      return this.#silenceThrough(limit, inclusive);
+    }
+    const tags: FlvTag[] = [];
+    for (let n = this.#silenceNext; ; n++) {
+      const at = origin + silence.frameTime(n);
+      if (inclusive ? at > limit : at >= limit) {
+        this.#silenceNext = n;
+        break;
+      }
+      const { tags: made } = this.#audio.push({ data: silence.frame, pts: at, config: silence.audioSpecificConfig });
+      tags.push(...made);
+      this.#stats.audioFrames++;
+    }
+    return tags;
   }
 
   #send(tags: FlvTag[]): Promise<void> {
@@ -196,7 +326,7 @@ interface VideoPacketizer {
 function makeVideoPacketizer(codec: VideoCodec): VideoPacketizer {
   switch (codec) {
     case 'h264':
-      return videoPacketizer(new H264Packetizer(), FLV_CODEC_AVC, avcSequenceHeaderTag);
+      return videoPacketizer(new H264Packetizer(), VideoCodecId.AVC, avcSequenceHeaderTag);
     case 'hevc':
       return videoPacketizer(new HevcPacketizer(), HVC1_CODEC_ID, hevcSequenceStartTag);
     case 'av1':

@@ -132,10 +132,15 @@ export class ReconnectingPublisher extends EventEmitter {
     return this.#destinations[index]?.connection();
   }
 
-  /** Stops retrying, sends what is queued (where connected) and closes every destination. Idempotent. */
+  /**
+   * Stops retrying, ends the media (see MediaPublisher.end()), sends what is queued (where
+   * connected) and closes every destination. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The silent track (audio: 'silent') is completed to the end of the video.
+    if (!this.#failure) await this.#publisher.end().catch(() => undefined);
     if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
     await Promise.all(this.#destinations.map((destination) => destination.close()));
   }

@@ -5,6 +5,7 @@
 // by those rules; a hard bound (maxQueuedMs) keeps an outage from buffering audio forever.
 import { EventEmitter } from 'node:events';
 import type { FlvTag } from '../flv';
+import { isKeyframe, isSequenceHeader } from '../flv-tags';
 import type { TagSink } from './muxer';
 
 export interface SendQueueOptions {
@@ -38,20 +39,6 @@ export interface DropEvent {
   audioFrames: number;
   /** Queued video media time that triggered the drop, ms. */
   queuedVideoMs: number;
-}
-
-/** Sequence headers: AVC/AAC packet type 0, or Enhanced RTMP's SequenceStart (packet type 0). */
-export function isSequenceHeader(tag: FlvTag): boolean {
-  if (tag.type === 'script') return false;
-  if (tag.type === 'video' && (tag.data[0] & 0x80) !== 0) return (tag.data[0] & 0x0f) === 0;
-  return tag.data.length >= 2 && tag.data[1] === 0;
-}
-
-/** A video tag of frame type 1 (key), classic or Enhanced RTMP (3 bits after the flag). */
-export function isKeyframe(tag: FlvTag): boolean {
-  if (tag.type !== 'video' || tag.data.length === 0) return false;
-  const enhanced = (tag.data[0] & 0x80) !== 0;
-  return (enhanced ? (tag.data[0] >>> 4) & 0x07 : tag.data[0] >>> 4) === 1;
 }
 
 // The tags the rules may drop: frames, not headers or metadata.

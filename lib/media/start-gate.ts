@@ -4,7 +4,7 @@
 // after restart(), sends them again before the next tag, with video held back until the next
 // keyframe (audio goes on at once, as after a reconnect of a single publisher).
 import type { FlvTag } from '../flv';
-import { isKeyframe, isSequenceHeader } from './send-queue';
+import { isKeyframe, isSequenceHeader } from '../flv-tags';
 
 export interface GateStats {
   /** Video frames not passed on while waiting for a keyframe after restart(). */

@@ -19,6 +19,7 @@
 #include "log_bridge.h"
 #include "openssl_guard.h"
 #include "openssl_init.h"
+#include "tls_session_cache.h"
 
 namespace librtmp_node {
 namespace {
@@ -45,6 +46,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeEngine>("probeEngine"),
                            InstanceMethod<&Addon::ExpandCiphers>("expandCiphers"),
                            InstanceMethod<&Addon::LiveObjects>("liveObjects"),
+                           InstanceMethod<&Addon::TlsSessionCache>("tlsSessionCache"),
+                           InstanceMethod<&Addon::ClearTlsSessionCache>("clearTlsSessionCache"),
                        });
   exports.Set("Connection", Connection::Define(env));
   env_ = env;
@@ -152,6 +155,21 @@ Napi::Value Addon::LiveObjects(const Napi::CallbackInfo& info) {
   o.Set("librtmpBlocks", static_cast<double>(heap.blocks));
   o.Set("librtmpBytes", static_cast<double>(heap.bytes));
   return o;
+}
+
+// tlsSessionCache() -> { entries, liveSessions, capacity }: process-wide.
+Napi::Value Addon::TlsSessionCache(const Napi::CallbackInfo& info) {
+  const SessionCacheReport report = SessionCacheState();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("entries", static_cast<double>(report.entries));
+  o.Set("liveSessions", static_cast<double>(report.liveSessions));
+  o.Set("capacity", static_cast<double>(report.capacity));
+  return o;
+}
+
+Napi::Value Addon::ClearTlsSessionCache(const Napi::CallbackInfo& info) {
+  ClearSessionCache();
+  return info.Env().Undefined();
 }
 
 }  // namespace librtmp_node

@@ -27,6 +27,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ProbeEngine(const Napi::CallbackInfo& info);
   Napi::Value ExpandCiphers(const Napi::CallbackInfo& info);
   Napi::Value LiveObjects(const Napi::CallbackInfo& info);
+  Napi::Value TlsSessionCache(const Napi::CallbackInfo& info);
+  Napi::Value ClearTlsSessionCache(const Napi::CallbackInfo& info);
 
   // Environment teardown (process exit, worker termination): interrupt, close, join.
   static void Cleanup(void* addon);

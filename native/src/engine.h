@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
+#include "status.h"
 #include "tls_options.h"
 
 namespace librtmp_node {

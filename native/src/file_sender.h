@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "error.h"
 #include "session.h"
+#include "status.h"
 
 namespace librtmp_node {
 

@@ -77,7 +77,9 @@ bool TlsOptionsFromJs(const Napi::Value& value, TlsOptions* out) {
          GetBool(o, "rejectUnauthorized", &out->rejectUnauthorized) &&
          GetString(o, "servername", &out->servername) &&
          GetInt(o, "minVersion", &out->minVersion) && GetInt(o, "maxVersion", &out->maxVersion) &&
-         GetString(o, "ciphers", &out->ciphers) && GetString(o, "ciphersuites", &out->ciphersuites);
+         GetString(o, "ciphers", &out->ciphers) &&
+         GetString(o, "ciphersuites", &out->ciphersuites) &&
+         GetBool(o, "resumeSessions", &out->resumeSessions);
 }
 
 Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
@@ -118,6 +120,7 @@ Napi::Object TlsInfoToJs(Napi::Env env, const TlsInfo& info) {
   if (!info.authorizationError.empty()) o.Set("authorizationError", info.authorizationError);
   o.Set("engine", info.engineId.empty() ? env.Null() : Napi::String::New(env, info.engineId));
   o.Set("engineServed", info.engineServed);
+  o.Set("resumed", info.resumed);
   return o;
 }
 
@@ -160,6 +163,7 @@ bool OpenParamsFromJs(const Napi::Value& value, OpenParams* out) {
   return GetString(o, "url", &out->url) && !out->url.empty() && GetString(o, "host", &out->host) &&
          !out->host.empty() && GetInt(o, "port", &out->port) &&
          GetBool(o, "publish", &out->publish) && GetInt(o, "timeoutMs", &out->timeoutMs) &&
+         GetString(o, "localAddress", &out->localAddress) && GetInt(o, "family", &out->family) &&
          GetInt(o, "chunkSize", &out->chunkSize) && GetPairs(o, "rtmpOptions", &out->rtmpOptions) &&
          GetBytes(o, "connectProperties", &out->connectProperties) &&
          TlsOptionsFromJs(o.Get("tls"), &out->tls) &&

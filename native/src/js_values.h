@@ -4,8 +4,8 @@
 #include <napi.h>
 
 #include "engine.h"
-#include "error.h"
 #include "session.h"
+#include "status.h"
 #include "tls_client.h"
 
 namespace librtmp_node {

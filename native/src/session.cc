@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "client_packet.h"
 #include "librtmp_heap.h"
+#include "server_status.h"
 #include "tcp_connect.h"
 
 namespace librtmp_node {
@@ -27,20 +29,6 @@ constexpr unsigned char kSetDataFrame[] = {0x02, 0x00, 0x0d, '@', 's', 'e', 't',
                                            'a',  't',  'a',  'F', 'r', 'a', 'm', 'e'};
 constexpr unsigned char kOnMetaData[] = {0x02, 0x00, 0x0a, 'o', 'n', 'M', 'e',
                                          't',  'a',  'D',  'a', 't', 'a'};
-
-bool Is(const AVal& v, const char* s) {
-  return v.av_len == static_cast<int>(std::strlen(s)) && std::memcmp(v.av_val, s, v.av_len) == 0;
-}
-
-// AMF property names for look-ups; librtmp's AVal is not const-correct.
-AVal Named(const char* s) {
-  AVal v;
-  v.av_val = const_cast<char*>(s);
-  v.av_len = static_cast<int>(std::strlen(s));
-  return v;
-}
-
-std::string Str(const AVal& v) { return v.av_val ? std::string(v.av_val, v.av_len) : ""; }
 
 AVal AValOf(const std::string& s) {
   AVal v;
@@ -168,9 +156,10 @@ Status Session::Connect(const OpenParams& params) {
     tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
     if (!s.ok()) return s;
   }
-  TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs};
+  TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs,
+                   params.localAddress, params.family};
   int fd = -1;
-  s = ConnectTcp(target, wakeFd_, &fd);
+  s = ConnectTcp(target, wakeFd_, &fd, &endpoints_);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(interruptLock_);
@@ -186,7 +175,7 @@ Status Session::Connect(const OpenParams& params) {
 
   if (usesTls_) {
     SSL* ssl = nullptr;
-    s = TlsHandshake(tlsContext_, fd, params.host, params.tls, &ssl, &tlsInfo_);
+    s = TlsHandshake(tlsContext_, fd, params.host, target.port, params.tls, &ssl, &tlsInfo_);
     if (!s.ok()) return s;
     // librtmp does its I/O through sb_ssl from here on and frees it in RTMP_Close; the
     // flag is cleared so RTMP_Connect1 does not start a second, unverified handshake.
@@ -229,7 +218,7 @@ Status Session::SendChunkSize(int size) {
 // the server's own status code and description instead of a bare FALSE.
 Status Session::StartStream() {
   RTMPPacket packet = {};
-  while (!r_->m_bPlaying && RTMP_IsConnected(r_.get()) && refusalCode_.empty()) {
+  while (!r_->m_bPlaying && RTMP_IsConnected(r_.get()) && !server_.refused()) {
     if (!RTMP_ReadPacket(r_.get(), &packet)) break;
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
     const uint8_t type = packet.m_packetType;
@@ -238,19 +227,20 @@ Status Session::StartStream() {
       RTMPPacket_Free(&packet);  // media before play() started: not ours yet
       continue;
     }
-    NoteInvoke(packet);
-    RTMP_ClientPacket(r_.get(), &packet);
+    server_.Note(packet);
+    HandleClientPacket(r_.get(), &packet);
     RTMPPacket_Free(&packet);
   }
   RTMPPacket_Free(&packet);
-  if (r_->m_bPlaying && refusalCode_.empty()) return Status::Ok();
-  if (!refusalCode_.empty()) return ServerRefusal();
+  if (r_->m_bPlaying && !server_.refused()) return Status::Ok();
+  if (server_.refused()) return server_.Refusal();
   if (r_->m_sb.sb_timedout) {
     return Status::Error(code::kTimeout,
-                         netConnected_ ? "the server did not start the stream in time"
-                                       : "the server did not answer the connect call in time");
+                         server_.netConnected()
+                             ? "the server did not start the stream in time"
+                             : "the server did not answer the connect call in time");
   }
-  if (!netConnected_) {
+  if (!server_.netConnected()) {
     return Status::Error(code::kConnectRejected,
                          "the server closed the connection during NetConnection.connect "
                          "(unknown application, or the connection was refused)");
@@ -259,58 +249,10 @@ Status Session::StartStream() {
                        "the server closed the connection before the stream started");
 }
 
-void Session::NoteInvoke(const RTMPPacket& packet) {
-  const char* body = packet.m_body;
-  unsigned size = packet.m_nBodySize;
-  if (packet.m_packetType == RTMP_PACKET_TYPE_FLEX_MESSAGE && size > 0) {
-    ++body;  // AMF3 command messages start with a format byte
-    --size;
-  } else if (packet.m_packetType != RTMP_PACKET_TYPE_INVOKE) {
-    return;
-  }
-  AMFObject obj;
-  if (AMF_Decode(&obj, body, static_cast<int>(size), 0) < 0) return;
-  AVal method = {nullptr, 0};
-  AMFProp_GetString(AMF_GetProp(&obj, nullptr, 0), &method);
-  const double txn = AMFProp_GetNumber(AMF_GetProp(&obj, nullptr, 1));
-  if (Is(method, "_result") && txn == 1.0) netConnected_ = true;  // connect() is txn 1
-  if (Is(method, "onStatus") || Is(method, "_error")) {
-    AMFObject info;
-    AMFProp_GetObject(AMF_GetProp(&obj, nullptr, 3), &info);
-    AVal statusCode = {nullptr, 0}, level = {nullptr, 0}, description = {nullptr, 0};
-    AVal codeName = Named("code"), levelName = Named("level"), descName = Named("description");
-    AMFProp_GetString(AMF_GetProp(&info, &codeName, -1), &statusCode);
-    AMFProp_GetString(AMF_GetProp(&info, &levelName, -1), &level);
-    AMFProp_GetString(AMF_GetProp(&info, &descName, -1), &description);
-    if (Is(method, "_error") || Is(level, "error")) {
-      refusalCode_ = statusCode.av_len ? Str(statusCode) : Str(method);
-      refusalDescription_ = Str(description);
-    }
-  }
-  AMF_Reset(&obj);
-}
-
-Status Session::ServerRefusal() const {
-  const char* errorCode = code::kStatus;
-  if (refusalCode_ == "NetStream.Play.StreamNotFound") {
-    errorCode = code::kStreamNotFound;
-  } else if (refusalCode_.rfind("NetStream.Publish.", 0) == 0) {
-    errorCode = code::kPublishRejected;
-  } else if (refusalCode_.rfind("NetConnection.Connect.", 0) == 0 || !netConnected_) {
-    errorCode = code::kConnectRejected;
-  }
-  std::string message = "the server refused: " + refusalCode_;
-  if (!refusalDescription_.empty()) message += " (" + refusalDescription_ + ")";
-  Status s = Status::Error(errorCode, message);
-  s.statusCode = refusalCode_;
-  s.statusDescription = refusalDescription_;
-  return s;
-}
-
 Status Session::IoFailure(const char* what) {
   const int err = errno;
   if (interrupted_) return Status::Error(code::kAborted, std::string(what) + " aborted");
-  if (!refusalCode_.empty()) return ServerRefusal();
+  if (server_.refused()) return server_.Refusal();
   Status s;
   if (err == EAGAIN || err == EWOULDBLOCK || r_->m_sb.sb_timedout) {
     s = Status::Error(code::kTimeout, std::string(what) + " timed out");
@@ -393,12 +335,12 @@ Status Session::PollServer() {
   while (RTMP_IsConnected(r_.get()) && DataPending()) {
     if (!RTMP_ReadPacket(r_.get(), &packet)) break;
     if (!RTMPPacket_IsReady(&packet)) continue;
-    NoteInvoke(packet);
-    RTMP_ClientPacket(r_.get(), &packet);
+    server_.Note(packet);
+    HandleClientPacket(r_.get(), &packet);
     RTMPPacket_Free(&packet);
   }
   RTMPPacket_Free(&packet);
-  if (!refusalCode_.empty()) return ServerRefusal();
+  if (server_.refused()) return server_.Refusal();
   if (!RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the server closed the connection");
   }
@@ -423,13 +365,13 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
       }
       if (interrupted_ && out->meta.empty()) return IoFailure("read");
       out->ended = true;
-      return refusalCode_.empty() ? Status::Ok() : ServerRefusal();
+      return server_.refused() ? server_.Refusal() : Status::Ok();
     }
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
-    NoteInvoke(packet);
+    server_.Note(packet);
     const bool streamEof = IsStreamEof(packet);
-    const int kind = RTMP_ClientPacket(r_.get(), &packet);
-    if (kind == 1) {
+    const ClientPacket kind = HandleClientPacket(r_.get(), &packet);
+    if (kind == ClientPacket::kMedia) {
       const size_t offset = out->data.size();
       out->data.insert(out->data.end(), packet.m_body, packet.m_body + packet.m_nBodySize);
       out->meta.insert(out->meta.end(), {packet.m_packetType, packet.m_nTimeStamp,
@@ -440,7 +382,7 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     RTMPPacket_Free(&packet);
     // Play.Complete / Stop / UnpublishNotify (librtmp closes), or StreamEOF: nginx-rtmp
     // keeps a live subscriber waiting after the publisher left and only says StreamEOF.
-    if (kind == 2 || streamEof || !RTMP_IsConnected(r_.get())) {
+    if (kind == ClientPacket::kStreamEnded || streamEof || !RTMP_IsConnected(r_.get())) {
       out->ended = true;
       break;
     }

@@ -11,6 +11,7 @@
 #include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
+#include "tls_session_cache.h"
 
 namespace librtmp_node {
 namespace {
@@ -57,6 +58,7 @@ void Describe(SSL* ssl, TlsInfo* info) {
     info->peerFingerprint256 = Fingerprint256(peer);
     X509_free(peer);
   }
+  info->resumed = SSL_session_reused(ssl) == 1;
   long verify = SSL_get_verify_result(ssl);
   info->authorized = verify == X509_V_OK;
   if (!info->authorized) info->authorizationError = X509_verify_cert_error_string(verify);
@@ -123,8 +125,15 @@ bool IsIpLiteral(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const TlsOptions& tls,
-                    SSL** out, TlsInfo* info) {
+// Everything that must match for a cached session to be offered: the configuration (CA,
+// verification, versions, ciphers), the name sent and checked, and the server's address.
+std::string SessionKey(const TlsOptions& tls, const std::string& name, const std::string& host,
+                       int port) {
+  return tls.Fingerprint() + "|" + name + "|" + host + "|" + std::to_string(port);
+}
+
+Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int port,
+                    const TlsOptions& tls, SSL** out, TlsInfo* info) {
   ERR_clear_error();
   SSL* ssl = NewCountedSsl(ctx.get());
   if (ssl == nullptr) {
@@ -141,10 +150,13 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
   }
+  const std::string sessionKey = SessionKey(tls, name, host, port);
+  if (tls.resumeSessions) OfferCachedSession(ssl, sessionKey);
   errno = 0;
   int rc = SSL_connect(ssl);
   if (rc != 1) {
     Status s = HandshakeFailure(ssl, rc, tls.rejectUnauthorized);
+    ForgetCachedSession(sessionKey);  // never offer again what ended in a failure
     SSL_free(ssl);
     ERR_clear_error();
     return s;

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "error.h"
+#include "status.h"
 #include "tls_context.h"
 
 namespace librtmp_node {
@@ -23,13 +23,15 @@ struct TlsInfo {
   std::string authorizationError;
   std::string engineId;       // engine in force for this process, "" for software
   bool engineServed = false;  // the negotiated record cipher runs on that engine
+  bool resumed = false;       // an abbreviated handshake on a cached session
 };
 
 // Handshakes on the connected socket `fd` (blocking, bounded by its socket timeouts).
 // `host` is the URL's host, checked against the certificate unless tls.servername names
-// another. On success *out owns the SSL (librtmp's RTMP_Close frees it later).
-Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, const TlsOptions& tls,
-                    SSL** out, TlsInfo* info);
+// another; with `port` it keys the session cache (tls_session_cache.h). On success *out
+// owns the SSL (librtmp's RTMP_Close frees it later).
+Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int port,
+                    const TlsOptions& tls, SSL** out, TlsInfo* info);
 
 bool IsIpLiteral(const std::string& host);
 

@@ -12,6 +12,7 @@
 #include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
+#include "tls_session_cache.h"
 
 namespace librtmp_node {
 namespace {
@@ -46,6 +47,7 @@ int AddTrustAnchors(X509_STORE* store, const std::vector<std::string>& pems) {
 
 Status Configure(SSL_CTX* ctx, const TlsOptions& tls) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+  EnableSessionCaching(ctx);
   // Verification is always computed; rejectUnauthorized only decides whether a failure
   // aborts the handshake (the result is reported by tlsInfo() either way).
   SSL_CTX_set_verify(ctx, tls.rejectUnauthorized ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);

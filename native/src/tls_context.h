@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "error.h"
+#include "status.h"
 #include "tls_options.h"
 
 namespace librtmp_node {

@@ -14,8 +14,9 @@ struct TlsOptions {
   std::string servername;  // SNI and the name checked; empty: the URL's host
   int minVersion = 0;      // TLS1_2_VERSION, TLS1_3_VERSION or 0 for OpenSSL's default
   int maxVersion = 0;
-  std::string ciphers;       // TLS <= 1.2, OpenSSL syntax; empty: OpenSSL's default
-  std::string ciphersuites;  // TLS 1.3; empty: OpenSSL's default
+  std::string ciphers;         // TLS <= 1.2, OpenSSL syntax; empty: OpenSSL's default
+  std::string ciphersuites;    // TLS 1.3; empty: OpenSSL's default
+  bool resumeSessions = true;  // offer and keep sessions (tls_session_cache.h); no SSL_CTX part
 
   // Identity of the SSL_CTX this configuration needs (contexts are shared by key).
   std::string Fingerprint() const;

@@ -104,6 +104,15 @@ export function splitAccessUnits(data: Buffer, codec: 'h264' | 'hevc' = 'h264'):
   return units;
 }
 
+/**
+ * `seconds` of 320x180 25 fps Annex-B video made by `encoder` (ffmpeg arguments), with each
+ * access unit's times and key flag: for streams shaped a particular way (slices, no AUDs).
+ */
+export async function makeAnnexBStream(dir: string, name: string, codec: 'h264' | 'hevc', encoder: string[], seconds = 2): Promise<{ file: string; videoTimes: VideoTimes }> {
+  const file = path.join(dir, `${name}.${codec}`);
+  return { file, videoTimes: await encodeVideo(seconds, encoder, path.join(dir, `${name}.mp4`), codec, file) };
+}
+
 /** `seconds` of 320x180 25 fps HEVC (x265, B-frames) as Annex-B, with each unit's times. */
 export async function makeHevcStream(dir: string, seconds = 2): Promise<{ hevc: string; videoTimes: VideoTimes }> {
   const hevc = path.join(dir, 'video.hevc');

@@ -18,6 +18,10 @@ export interface NginxTlsOptions {
   ciphersuites?: string;
   /** More `ssl_conf_command NAME VALUE` lines, e.g. { Options: '-EncryptThenMac' }. */
   confCommands?: Record<string, string>;
+  /** `ssl_session_tickets` (nginx's default: on, with keys made at start). */
+  sessionTickets?: boolean;
+  /** A server-side session cache (`ssl_session_cache shared:…`), for TLS 1.2 session ids. */
+  sessionCache?: boolean;
 }
 
 export interface NginxConfigParams {
@@ -47,6 +51,7 @@ export const TLS_LOG_FIELDS = [
   'status',
   'bytes_received',
   'bytes_sent',
+  'ssl_session_reused',
 ] as const;
 
 function directive(line: string): string {
@@ -113,6 +118,8 @@ export function renderNginxConfig(p: NginxConfigParams): string {
     if (t.ciphersuites !== undefined) {
       add(2, `ssl_conf_command Ciphersuites ${quote(t.ciphersuites)};`);
     }
+    if (t.sessionTickets !== undefined) add(2, `ssl_session_tickets ${t.sessionTickets ? 'on' : 'off'};`);
+    if (t.sessionCache) add(2, 'ssl_session_cache shared:tls_sessions:1m;');
     for (const [name, value] of Object.entries(t.confCommands ?? {})) {
       add(2, `ssl_conf_command ${name} ${quote(value)};`);
     }

@@ -50,6 +50,8 @@ export interface TlsLogEntry {
   status: number;
   bytesFromClient: number;
   bytesToClient: number;
+  /** The handshake resumed a session (nginx's `$ssl_session_reused` is 'r'). */
+  sessionReused: boolean;
 }
 
 export interface NginxServer {
@@ -144,6 +146,7 @@ function parseTlsLog(text: string, ignoredPorts: Set<number>): TlsLogEntry[] {
       status: Number(field('status')),
       bytesFromClient: Number(field('bytes_received')),
       bytesToClient: Number(field('bytes_sent')),
+      sessionReused: field('ssl_session_reused') === 'r',
     });
   }
   return entries;
