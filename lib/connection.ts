@@ -13,7 +13,7 @@ import {
   tagTypeFromId,
   type FlvTag,
 } from './flv';
-import { binding, type NativeConnection, type NativeFailure, type NativeStats, type NativeTlsInfo } from './native';
+import { binding, type NativeConnection, type NativeFailure, type NativeSocketInfo, type NativeStats, type NativeTlsInfo } from './native';
 import { openParams, validateOptions, type RtmpOptions } from './options';
 import { nativeLogHandler } from './log';
 import { decodeScriptData } from './media/metadata';
@@ -25,6 +25,7 @@ import { parseRtmpUrl } from './url';
 export type ConnectionMode = 'publish' | 'play';
 
 export type TlsInfo = NativeTlsInfo;
+export type SocketInfo = NativeSocketInfo;
 export interface ConnectionStats extends NativeStats {
   /** Bytes handed to write*() that librtmp has not written yet. */
   queuedBytes: number;
@@ -169,6 +170,11 @@ export class RtmpConnection extends EventEmitter {
   /** TLS parameters of an rtmps/rtmpts connection (null for plain RTMP). */
   tlsInfo(): TlsInfo | null {
     return this.#native.tlsInfo();
+  }
+
+  /** The TCP connection's addresses and the IP version that connected. */
+  socketInfo(): SocketInfo | null {
+    return this.#native.socketInfo();
   }
 
   /** Cheap enough to poll every 100 ms: counters are atomics on the native side. */

@@ -46,6 +46,10 @@ export interface NativeOpenParams {
   port: number;
   publish: boolean;
   timeoutMs: number;
+  /** Source address to bind (an IP literal); absent: the kernel's choice. */
+  localAddress?: string;
+  /** 4 or 6: that family only; 0: both, Happy Eyeballs. */
+  family: 0 | 4 | 6;
   /** Outgoing chunk size (Set Chunk Size after connect). */
   chunkSize: number;
   /** librtmp RTMP_SetOpt names and values (app, playpath, tcUrl, live, conn, ...). */
@@ -70,6 +74,15 @@ export interface NativeTlsInfo {
   engineServed: boolean;
   /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
   resumed: boolean;
+}
+
+export interface NativeSocketInfo {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** The IP version that connected (Happy Eyeballs picks one when the host has both). */
+  family: 4 | 6;
 }
 
 export interface NativeEngineReport {
@@ -145,6 +158,8 @@ export interface NativeConnection {
   /** Unblocks the connection thread now: hard = abandon, else stop reading only. */
   interrupt(hard: boolean): void;
   tlsInfo(): NativeTlsInfo | null;
+  /** The TCP connection's two ends; null before it connected. */
+  socketInfo(): NativeSocketInfo | null;
   stats(): NativeStats;
   ref(): void;
   unref(): void;

@@ -1,5 +1,6 @@
 // Connection options: validated here, with coded errors, before any native call; then
 // turned into the addon's open() parameters.
+import net from 'node:net';
 import { encodeAmf0Properties, type Amf0Value } from './amf0';
 import { invalidArg } from './errors';
 import type { LogLevel, Logger } from './log';
@@ -53,6 +54,13 @@ export interface RtmpOptions {
   logLevel?: LogLevel;
   /** Cancels connecting (and the returned connection's pending work). */
   signal?: AbortSignal;
+  /** Source IP address to bind before connecting (an address of this host, e.g. of the
+   * LTE interface on a camera with Wi-Fi too). Its family limits the server addresses tried. */
+  localAddress?: string;
+  /** 4 or 6: connect over that IP version only. 0 (default): both; for a host name with A
+   * and AAAA records, Happy Eyeballs (RFC 8305): IPv6 first, IPv4 250 ms later if IPv6 has
+   * not connected by then, the first to connect wins. */
+  family?: 0 | 4 | 6;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -126,6 +134,25 @@ function connectProperties(options: RtmpOptions): Buffer | undefined {
   return bytes;
 }
 
+// localAddress and family, checked against each other and against an IP-literal host.
+function addressOptions(url: ParsedRtmpUrl, options: RtmpOptions): { localAddress?: string; family: 0 | 4 | 6 } {
+  const { localAddress, family = 0 } = options;
+  if (family !== 0 && family !== 4 && family !== 6) throw invalidArg('options.family must be 4, 6 or 0');
+  if (localAddress !== undefined && (typeof localAddress !== 'string' || net.isIP(localAddress) === 0)) {
+    throw invalidArg('options.localAddress must be an IPv4 or IPv6 address');
+  }
+  const localFamily = localAddress !== undefined ? net.isIP(localAddress) : 0;
+  if (family !== 0 && localFamily !== 0 && family !== localFamily) {
+    throw invalidArg(`options.localAddress is an IPv${localFamily} address but options.family is ${family}`);
+  }
+  const hostFamily = net.isIP(url.host);
+  const wanted = family || localFamily;
+  if (hostFamily !== 0 && wanted !== 0 && hostFamily !== wanted) {
+    throw invalidArg(`the URL's host is an IPv${hostFamily} address but ${family ? 'options.family' : 'options.localAddress'} asks for IPv${wanted}`);
+  }
+  return { localAddress, family };
+}
+
 export function openParams(url: ParsedRtmpUrl, options: RtmpOptions, publish: boolean): NativeOpenParams {
   const timeoutMs = checkNumber(options, 'timeout', 1, 3_600_000) ?? DEFAULT_TIMEOUT_MS;
   const rtmpOptions: Array<[string, string]> = [];
@@ -152,6 +179,7 @@ export function openParams(url: ParsedRtmpUrl, options: RtmpOptions, publish: bo
     port: url.port,
     publish,
     timeoutMs,
+    ...addressOptions(url, options),
     chunkSize: checkNumber(options, 'chunkSize', 128, 65536) ?? DEFAULT_CHUNK_SIZE,
     rtmpOptions,
     connectProperties: connectProperties(options),

@@ -38,6 +38,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::Interrupt>("interrupt"),
                          InstanceMethod<&Connection::TlsInfo>("tlsInfo"),
+                         InstanceMethod<&Connection::SocketInfo>("socketInfo"),
                          InstanceMethod<&Connection::Stats>("stats"),
                          InstanceMethod<&Connection::Ref>("ref"),
                          InstanceMethod<&Connection::Unref>("unref"),
@@ -243,6 +244,20 @@ Napi::Value Connection::TlsInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!thread_ || !thread_->session().usesTls()) return env.Null();
   return TlsInfoToJs(env, thread_->session().tlsInfo());
+}
+
+// socketInfo(): the connected socket's two ends, null before the TCP connect.
+Napi::Value Connection::SocketInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!thread_ || thread_->session().endpoints().family == 0) return env.Null();
+  const SocketEndpoints& e = thread_->session().endpoints();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("localAddress", e.localAddress);
+  o.Set("localPort", e.localPort);
+  o.Set("remoteAddress", e.remoteAddress);
+  o.Set("remotePort", e.remotePort);
+  o.Set("family", e.family);
+  return o;
 }
 
 Napi::Value Connection::Stats(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value TlsInfo(const Napi::CallbackInfo& info);
+  Napi::Value SocketInfo(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);

@@ -163,6 +163,7 @@ bool OpenParamsFromJs(const Napi::Value& value, OpenParams* out) {
   return GetString(o, "url", &out->url) && !out->url.empty() && GetString(o, "host", &out->host) &&
          !out->host.empty() && GetInt(o, "port", &out->port) &&
          GetBool(o, "publish", &out->publish) && GetInt(o, "timeoutMs", &out->timeoutMs) &&
+         GetString(o, "localAddress", &out->localAddress) && GetInt(o, "family", &out->family) &&
          GetInt(o, "chunkSize", &out->chunkSize) && GetPairs(o, "rtmpOptions", &out->rtmpOptions) &&
          GetBytes(o, "connectProperties", &out->connectProperties) &&
          TlsOptionsFromJs(o.Get("tls"), &out->tls) &&

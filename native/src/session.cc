@@ -156,9 +156,10 @@ Status Session::Connect(const OpenParams& params) {
     tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
     if (!s.ok()) return s;
   }
-  TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs};
+  TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs,
+                   params.localAddress, params.family};
   int fd = -1;
-  s = ConnectTcp(target, wakeFd_, &fd);
+  s = ConnectTcp(target, wakeFd_, &fd, &endpoints_);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(interruptLock_);

@@ -16,6 +16,7 @@
 #include "rtmp_handle.h"
 #include "server_status.h"
 #include "status.h"
+#include "tcp_connect.h"
 #include "tls_client.h"
 #include "tls_options.h"
 
@@ -30,7 +31,9 @@ struct OpenParams {
   int port = 0;      // 0: the scheme's default, as librtmp chose it
   bool publish = false;
   int timeoutMs = 10000;
-  int chunkSize = 4096;  // outgoing; librtmp alone never leaves 128
+  std::string localAddress;  // source address to bind; empty: the kernel's choice
+  int family = 0;            // 4, 6 or 0 (both, Happy Eyeballs)
+  int chunkSize = 4096;      // outgoing; librtmp alone never leaves 128
   std::vector<std::pair<std::string, std::string>> rtmpOptions;  // RTMP_SetOpt names
   std::string connectProperties;  // AMF0 properties for the connect object (patch 0017)
   TlsOptions tls;
@@ -109,6 +112,8 @@ class Session {
   bool FileSendStopped(uint32_t id) const { return stopFileId_ == id; }
 
   const TlsInfo& tlsInfo() const { return tlsInfo_; }
+  // Written once by the connection thread before open() calls back.
+  const SocketEndpoints& endpoints() const { return endpoints_; }
   bool usesTls() const { return usesTls_; }
   const SessionStats& stats() const { return stats_; }
 
@@ -138,6 +143,7 @@ class Session {
   int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
 
   bool usesTls_ = false;
+  SocketEndpoints endpoints_;
   TlsInfo tlsInfo_;
   SslCtxPtr tlsContext_;
   SessionStats stats_;

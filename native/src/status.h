@@ -14,6 +14,7 @@ constexpr const char* kDnsLookup = "ERR_DNS_LOOKUP";
 constexpr const char* kConnectRefused = "ERR_CONNECT_REFUSED";
 constexpr const char* kConnectTimeout = "ERR_CONNECT_TIMEOUT";
 constexpr const char* kConnectFailed = "ERR_CONNECT_FAILED";
+constexpr const char* kBindFailed = "ERR_BIND_FAILED";
 constexpr const char* kHandshake = "ERR_RTMP_HANDSHAKE";
 constexpr const char* kConnectRejected = "ERR_RTMP_CONNECT_REJECTED";
 constexpr const char* kStreamNotFound = "ERR_RTMP_STREAM_NOT_FOUND";
