@@ -32,6 +32,13 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
    */
   retryFirstConnection?: boolean;
   /**
+   * true: writeVideo()/writeAudio() wait until each frame's time comes (like ffmpeg -re),
+   * measured from the first frame. For file-like sources that hand out frames faster than
+   * real time: unpaced, the send queue keeps at most pframeDropThresholdMs of video and
+   * drops the rest. A live encoder is paced by its own clock: leave it off. Default false.
+   */
+  pace?: boolean;
+  /**
    * Several destinations from one encode (publishCamera(options) without a URL): each its own
    * connection, queue and reconnection. Strings or URLs, or objects with per-destination options.
    */
@@ -43,7 +50,7 @@ export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
 const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'destinations']);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

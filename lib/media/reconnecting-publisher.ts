@@ -11,9 +11,10 @@ import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
 import { resolveDestinations, type CameraOptions } from './camera-options';
-import { Destination, type DestinationConfig, type DestinationStats, type FailedEvent } from './destination';
+import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
+import { Destination, type DestinationConfig, type DestinationDropEvent, type DestinationStats, type FailedEvent } from './destination';
 import type { VideoFrame } from './h264';
-import { MediaPublisher, type MediaPublisherStats } from './muxer';
+import { annexBCodec, MediaPublisher, type MediaPublisherStats } from './muxer';
 import type { SendQueueStats } from './send-queue';
 
 export type { CameraOptions, DestinationOptions } from './camera-options';
@@ -28,6 +29,18 @@ export type {
   ReconnectOptions,
 } from './destination';
 
+/**
+ * `drop`: a destination's send queue dropped frames, with how far the frames written are ahead
+ * of real time. `fasterThanRealTime` says the frames were dropped because they came faster
+ * than the clock (a file or a fast pipe, not a slow link); `message` says what to do.
+ */
+export interface CameraDropEvent extends DestinationDropEvent {
+  /** Media time written minus wall time elapsed since the first frame, ms (0 when behind). */
+  inputAheadMs: number;
+  fasterThanRealTime: boolean;
+  message: string;
+}
+
 export interface CameraStats extends MediaPublisherStats, SendQueueStats {
   /** Of the first destination (see `destinations` for each). */
   reconnects: number;
@@ -37,7 +50,7 @@ export interface CameraStats extends MediaPublisherStats, SendQueueStats {
   destinations: DestinationStats[];
 }
 
-const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'drop', 'failed'] as const;
+const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed'] as const;
 
 /**
  * Connects and returns a publisher that reconnects on its own: `publishCamera(url, options)`
@@ -69,10 +82,18 @@ export class ReconnectingPublisher extends EventEmitter {
   readonly url: string;
   /** Every destination's URL, stream keys masked, in order. */
   readonly urls: readonly string[];
+  readonly #options: CameraOptions;
+  readonly #configs: readonly DestinationConfig[];
   readonly #destinations: Destination[];
   readonly #publisher: MediaPublisher;
   #closed = false;
   #failure: RtmpError | undefined;
+  // Ends pacing waits at close().
+  readonly #closing = new AbortController();
+  readonly #feeds = new FeedTiming(this.#closing.signal);
+  // The first frame written (wall clock and media time) and the latest media time.
+  #firstWrite: { wallMs: number; mediaMs: number } | undefined;
+  #latestMediaMs = -Infinity;
 
   /**
    * Prefer publishCamera(), which checks the options. `connections[i]`: an open publishing
@@ -80,6 +101,8 @@ export class ReconnectingPublisher extends EventEmitter {
    */
   constructor(options: CameraOptions, configs: readonly DestinationConfig[], connections: readonly (RtmpConnection | undefined)[]) {
     super();
+    this.#options = options;
+    this.#configs = configs;
     this.#destinations = configs.map((config, index) => new Destination(index, config));
     this.url = configs[0].maskedUrl;
     this.urls = configs.map((config) => config.maskedUrl);
@@ -92,17 +115,65 @@ export class ReconnectingPublisher extends EventEmitter {
     this.#publisher = new MediaPublisher(fanOut, options);
     for (const destination of this.#destinations) {
       for (const name of DESTINATION_EVENTS) destination.on(name, (event: unknown) => this.emit(name, event));
+      destination.on('drop', (event: DestinationDropEvent) => this.emit('drop', this.#explain(event)));
       destination.on('failed', (event: FailedEvent) => this.#onFailed(event));
     }
     this.#destinations.forEach((destination, index) => destination.start(connections[index]));
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeVideo(frame);
+    return this.#write(frame.dts ?? frame.pts, () => this.#publisher.writeVideo(frame));
   }
 
   writeAudio(frame: AudioFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeAudio(frame);
+    return this.#write(frame.pts, () => this.#publisher.writeAudio(frame));
+  }
+
+  /**
+   * Publishes an encoder's Annex-B byte stream (a Readable or any async iterable of Buffers),
+   * stamped by `frameRate` (paced in real time by default) or `clock`; see docs/API.md.
+   */
+  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
+  }
+
+  /** Publishes an ADTS byte stream, stamped by its samples (or `clock`). */
+  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeAudio(this, this.#feeds, source, options);
+  }
+
+  async #write(mediaMs: number, write: () => Promise<void>): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#options.pace && Number.isFinite(mediaMs)) {
+      await this.#feeds.pacer.waitFor(mediaMs);
+      if (this.#failure) throw this.#failure;
+    }
+    if (Number.isFinite(mediaMs)) {
+      this.#firstWrite ??= { wallMs: performance.now(), mediaMs };
+      this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
+    }
+    return write();
+  }
+
+  // Says whether frames were dropped for running ahead of the clock or for a slow link.
+  #explain(event: DestinationDropEvent): CameraDropEvent {
+    const first = this.#firstWrite;
+    const ahead = first ? this.#latestMediaMs - first.mediaMs - (performance.now() - first.wallMs) : 0;
+    const inputAheadMs = Math.max(0, Math.round(ahead));
+    const bound = this.#configs[event.destination]?.pframeDropThresholdMs ?? 900;
+    const fasterThanRealTime = event.reason !== 'disconnect' && inputAheadMs > bound;
+    const what = `${event.videoFrames} video and ${event.audioFrames} audio frames dropped (${event.reason})`;
+    let message: string;
+    if (event.reason === 'disconnect') {
+      message = `${what}: they were queued for a connection that failed`;
+    } else if (fasterThanRealTime) {
+      message =
+        `${what}: frames are written ${(inputAheadMs / 1000).toFixed(1)} s ahead of real time, and the send queue ` +
+        `holds at most ${bound} ms of video. Pace the source: publishCamera({ pace: true }), or pipeVideo() with a frameRate`;
+    } else {
+      message = `${what}: the link carries less than the stream (${event.queuedVideoMs} ms of video queued)`;
+    }
+    return { ...event, inputAheadMs, fasterThanRealTime, message };
   }
 
   flush(): Promise<void> {
@@ -139,6 +210,7 @@ export class ReconnectingPublisher extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     // The silent track (audio: 'silent') is completed to the end of the video.
     if (!this.#failure) await this.#publisher.end().catch(() => undefined);
     if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
