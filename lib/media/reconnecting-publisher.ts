@@ -9,7 +9,8 @@ import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
 import type { VideoFrame } from './h264';
-import { ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
+import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
+import { annexBCodec, ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
 import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
 
 export interface ReconnectOptions {
@@ -37,6 +38,25 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
    * before its network. Default false: the first connection must succeed.
    */
   retryFirstConnection?: boolean;
+  /**
+   * true: writeVideo()/writeAudio() wait until each frame's time comes (like ffmpeg -re),
+   * measured from the first frame. For file-like sources that hand out frames faster than
+   * real time: unpaced, the send queue keeps at most pframeDropThresholdMs of video and
+   * drops the rest. A live encoder is paced by its own clock: leave it off. Default false.
+   */
+  pace?: boolean;
+}
+
+/**
+ * `drop`: the send queue's event, with how far the frames written are ahead of real time.
+ * `fasterThanRealTime` says the frames were dropped because they came faster than the clock
+ * (a file or a fast pipe, not a slow link); `message` says what to do.
+ */
+export interface CameraDropEvent extends DropEvent {
+  /** Media time written minus wall time elapsed since the first frame, ms (0 when behind). */
+  inputAheadMs: number;
+  fasterThanRealTime: boolean;
+  message: string;
 }
 
 export interface CameraStats extends MediaPublisherStats, SendQueueStats {
@@ -110,6 +130,12 @@ export class ReconnectingPublisher extends EventEmitter {
   #closed = false;
   #failure: RtmpError | undefined;
   #everConnected = false;
+  // Ends pacing waits at close().
+  readonly #closing = new AbortController();
+  readonly #feeds = new FeedTiming(this.#closing.signal);
+  // The first frame written (wall clock and media time) and the latest media time.
+  #firstWrite: { wallMs: number; mediaMs: number } | undefined;
+  #latestMediaMs = -Infinity;
 
   /**
    * Prefer publishCamera(). `connection`: an open publishing connection to `url`, or the URL
@@ -122,7 +148,7 @@ export class ReconnectingPublisher extends EventEmitter {
     this.#options = options;
     this.#reconnect = options.reconnect === false ? undefined : { ...DEFAULTS, ...options.reconnect };
     this.#queue = new SendQueue(options);
-    this.#queue.on('drop', (event: DropEvent) => this.emit('drop', event));
+    this.#queue.on('drop', (event: DropEvent) => this.emit('drop', this.#explain(event)));
     this.#publisher = new MediaPublisher(this.#queue, options);
     if (typeof connection === 'string') {
       // After the caller has had a chance to listen for the first attempt's events.
@@ -133,11 +159,58 @@ export class ReconnectingPublisher extends EventEmitter {
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeVideo(frame);
+    return this.#write(frame.dts ?? frame.pts, () => this.#publisher.writeVideo(frame));
   }
 
   writeAudio(frame: AudioFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeAudio(frame);
+    return this.#write(frame.pts, () => this.#publisher.writeAudio(frame));
+  }
+
+  /**
+   * Publishes an encoder's Annex-B byte stream (a Readable or any async iterable of Buffers),
+   * stamped by `frameRate` (paced in real time by default) or `clock`; see docs/API.md.
+   */
+  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
+  }
+
+  /** Publishes an ADTS byte stream, stamped by its samples (or `clock`). */
+  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeAudio(this, this.#feeds, source, options);
+  }
+
+  async #write(mediaMs: number, write: () => Promise<void>): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#options.pace && Number.isFinite(mediaMs)) {
+      await this.#feeds.pacer.waitFor(mediaMs);
+      if (this.#failure) throw this.#failure;
+    }
+    if (Number.isFinite(mediaMs)) {
+      this.#firstWrite ??= { wallMs: performance.now(), mediaMs };
+      this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
+    }
+    return write();
+  }
+
+  // Says whether frames were dropped for running ahead of the clock or for a slow link.
+  #explain(event: DropEvent): CameraDropEvent {
+    const first = this.#firstWrite;
+    const ahead = first ? this.#latestMediaMs - first.mediaMs - (performance.now() - first.wallMs) : 0;
+    const inputAheadMs = Math.max(0, Math.round(ahead));
+    const bound = this.#options.pframeDropThresholdMs ?? 900;
+    const fasterThanRealTime = event.reason !== 'disconnect' && inputAheadMs > bound;
+    const what = `${event.videoFrames} video and ${event.audioFrames} audio frames dropped (${event.reason})`;
+    let message: string;
+    if (event.reason === 'disconnect') {
+      message = `${what}: they were queued for a connection that failed`;
+    } else if (fasterThanRealTime) {
+      message =
+        `${what}: frames are written ${(inputAheadMs / 1000).toFixed(1)} s ahead of real time, and the send queue ` +
+        `holds at most ${bound} ms of video. Pace the source: publishCamera({ pace: true }), or pipeVideo() with a frameRate`;
+    } else {
+      message = `${what}: the link carries less than the stream (${event.queuedVideoMs} ms of video queued)`;
+    }
+    return { ...event, inputAheadMs, fasterThanRealTime, message };
   }
 
   flush(): Promise<void> {
@@ -158,6 +231,7 @@ export class ReconnectingPublisher extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     clearTimeout(this.#timer);
     this.#attempting?.abort();
     if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
