@@ -96,22 +96,28 @@ void Session::Teardown() {
   interruptFd_ = wakeFd_ = stopFd_ = -1;
 }
 
-void Session::Interrupt(bool hard) {
+void Session::Abandon() {
   std::lock_guard<std::mutex> lock(interruptLock_);
-  if (hard) interrupted_ = true;
+  abandoned_ = true;
   stopReading_ = true;
-  if (hard && wakeFd_ >= 0) {
+  if (wakeFd_ >= 0) {
     uint64_t one = 1;
     (void)!write(wakeFd_, &one, sizeof(one));
   }
-  if (interruptFd_ >= 0) shutdown(interruptFd_, hard ? SHUT_RDWR : SHUT_RD);
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RDWR);
+}
+
+void Session::StopReading() {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  stopReading_ = true;
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RD);
 }
 
 Status Session::Open(const OpenParams& params) {
   Status s = SetUp(params);
   if (s.ok()) s = Connect(params);
   if (s.ok()) s = StartStream();
-  if (!s.ok() && interrupted_) s = Status::Error(code::kAborted, "connect aborted");
+  if (!s.ok() && abandoned_) s = Status::Error(code::kAborted, "connect aborted");
   if (!s.ok()) Close();
   return s;
 }
@@ -166,7 +172,7 @@ Status Session::Connect(const OpenParams& params) {
   {
     std::lock_guard<std::mutex> lock(interruptLock_);
     interruptFd_ = dup(fd);
-    if (interrupted_) shutdown(fd, SHUT_RDWR);
+    if (abandoned_) shutdown(fd, SHUT_RDWR);
   }
   // What RTMP_Connect0 and RTMP_Connect would have set, minus their IPv4-only resolver.
   r_->m_sb.sb_socket = fd;
@@ -253,7 +259,7 @@ Status Session::StartStream() {
 
 Status Session::IoFailure(const char* what) {
   const int err = errno;
-  if (interrupted_) return Status::Error(code::kAborted, std::string(what) + " aborted");
+  if (abandoned_) return Status::Error(code::kAborted, std::string(what) + " aborted");
   if (server_.refused()) return server_.Refusal();
   Status s;
   if (err == EAGAIN || err == EWOULDBLOCK || r_->m_sb.sb_timedout) {
@@ -313,7 +319,7 @@ Status Session::Idle(int timeoutMs) {
   pollfd fds[3] = {
       {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
   if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
-  if (interrupted_) return Status::Error(code::kAborted, "aborted");
+  if (abandoned_) return Status::Error(code::kAborted, "aborted");
   uint64_t stops = 0;
   if ((fds[1].revents & POLLIN) != 0) (void)!read(stopFd_, &stops, sizeof(stops));
   return PollServer();
@@ -397,11 +403,11 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     if (!RTMP_ReadPacket(r_.get(), &packet)) {
       const int err = errno;
       RTMPPacket_Free(&packet);
-      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !interrupted_) {
+      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !abandoned_) {
         if (!out->meta.empty()) return Status::Ok();
         return stopReading_ ? IoFailure("read") : ReadTimeout();
       }
-      if (interrupted_ && out->meta.empty()) return IoFailure("read");
+      if (abandoned_ && out->meta.empty()) return IoFailure("read");
       Status end = ReadEnd(err);
       if (!end.ok() && !out->meta.empty()) {
         pendingReadFailure_ = end;  // the messages first, the failure next time
