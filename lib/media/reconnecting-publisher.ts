@@ -4,7 +4,7 @@
 // sequence headers and a keyframe, keeping the encoder's timestamps. While disconnected the
 // queue keeps bounding itself, so an outage never buffers without limit.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection } from '../connection';
+import { checkConnection, openConnection, type RtmpConnection } from '../connection';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
@@ -109,9 +109,9 @@ export async function publishCamera(url: string | URL, options: CameraOptions = 
   const effective = withCodecAnnouncement(options);
   if (effective.retryFirstConnection) {
     if (effective.reconnect === false) throw invalidArg('retryFirstConnection needs reconnect (it retries by its policy)');
-    return new ReconnectingPublisher(url, effective, RtmpConnection.check(url, effective.rtmp, 'publish'));
+    return new ReconnectingPublisher(url, effective, checkConnection(url, effective.rtmp, 'publish'));
   }
-  const connection = await RtmpConnection.open(url, effective.rtmp, 'publish');
+  const connection = await openConnection(url, effective.rtmp, 'publish');
   return new ReconnectingPublisher(url, effective, connection);
 }
 
@@ -139,7 +139,7 @@ export class ReconnectingPublisher extends EventEmitter {
 
   /**
    * Prefer publishCamera(). `connection`: an open publishing connection to `url`, or the URL
-   * as RtmpConnection.check() masked it, and the first connection is made in the background.
+   * as checkConnection() masked it, and the first connection is made in the background.
    */
   constructor(url: string | URL, options: CameraOptions, connection: RtmpConnection | string) {
     super();
@@ -284,7 +284,7 @@ export class ReconnectingPublisher extends EventEmitter {
     const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
     let connection: RtmpConnection;
     try {
-      connection = await RtmpConnection.open(this.#target, { ...this.#options.rtmp, signal }, 'publish');
+      connection = await openConnection(this.#target, { ...this.#options.rtmp, signal }, 'publish');
     } catch (error) {
       if (this.#closed || userSignal?.aborted) return;
       const factor = policy.factor + Math.random() * policy.jitter;
