@@ -10,6 +10,8 @@ export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value 
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
 export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
 export type { AudioFrame } from './media/aac';
+export type { FeedClock, PipeOptions, PipeResult } from './media/byte-stream-feed';
+export type { SilentAudioOptions } from './media/silent-aac';
 export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
 export { AnnexBSplitter, readAccessUnits, type AnnexBCodec, type AnnexBSplitterOptions, type SplitterStats } from './media/annexb-splitter';
 export type { VideoFrame } from './media/h264';
@@ -18,9 +20,15 @@ export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, t
 export {
   publishCamera,
   ReconnectingPublisher,
+  type CameraDropEvent,
   type CameraOptions,
   type CameraStats,
   type ConnectedEvent,
+  type DestinationDropEvent,
+  type DestinationOptions,
+  type DestinationRef,
+  type DestinationStats,
+  type FailedEvent,
   type ReconnectedEvent,
   type ReconnectingEvent,
   type ReconnectOptions,

@@ -134,7 +134,11 @@ export interface NativeConnection {
     logHandler?: (level: number, line: string) => void,
     logLevel?: number,
   ): void;
-  /** Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. Copies the bodies. */
+  /**
+   * Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. The bodies are
+   * referenced, not copied: they must stay unchanged until the callback (the connection
+   * thread gathers each message into librtmp's send buffer, the one copy on the send path).
+   */
   write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback): void;
   /**
    * Publishes the FLV file at `path`: the connection thread reads it in 256 KB slices,
@@ -159,8 +163,10 @@ export interface NativeConnection {
   read(budget: number, callback: NativeCallback<[Buffer, Uint32Array, boolean]>): void;
   /** Graceful close after all submitted work; the connection thread ends. Idempotent. */
   close(callback: NativeCallback): void;
-  /** Unblocks the connection thread now: hard = abandon, else stop reading only. */
-  interrupt(hard: boolean): void;
+  /** Gives the connection up now: blocked I/O in both directions returns; later work fails ERR_ABORTED. */
+  abandon(): void;
+  /** A blocked read returns (the stream is left); writes and a graceful close still work. */
+  stopReading(): void;
   tlsInfo(): NativeTlsInfo | null;
   /** The TCP connection's two ends; null before it connected. */
   socketInfo(): NativeSocketInfo | null;

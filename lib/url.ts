@@ -69,6 +69,23 @@ function splitAppAndPlaypath(path: string): { app: string; playpath: string } {
   return { app: path.slice(0, cut), playpath: path.slice(cut + 1) };
 }
 
+// The stream name with and without its query, the queries whole, and each query value:
+// servers echo any of them back in their own words.
+function urlSecrets(playpath: string, appQuery: string): string[] {
+  const secrets = [playpath];
+  const cut = playpath.indexOf('?');
+  const queries = [appQuery];
+  if (cut >= 0) {
+    secrets.push(playpath.slice(0, cut));
+    queries.push(playpath.slice(cut + 1));
+  }
+  for (const query of queries.filter((q) => q.length > 0)) {
+    secrets.push(query);
+    for (const pair of query.split('&')) secrets.push(pair.slice(pair.indexOf('=') + 1));
+  }
+  return [...new Set(secrets.filter((s) => s.length > 0))];
+}
+
 export function parseRtmpUrl(input: unknown): ParsedRtmpUrl {
   if (typeof input !== 'string' && !(input instanceof URL)) {
     throw new RtmpError(ErrorCodes.INVALID_ARG, 'The URL must be a string or a URL object');
@@ -101,9 +118,8 @@ export function parseRtmpUrl(input: unknown): ParsedRtmpUrl {
   if (playpath === '') throw invalid('The URL has no stream name (scheme://host/app/stream)');
 
   const authority = `${bracketed ? `[${host}]` : host}:${port}`;
-  const secrets = [playpath];
   const query = app.indexOf('?');
-  if (query >= 0) secrets.push(app.slice(query + 1));
+  const secrets = urlSecrets(playpath, query >= 0 ? app.slice(query + 1) : '');
   const redactedApp = query >= 0 ? `${app.slice(0, query)}?****` : app;
   const parsed: ParsedRtmpUrl = {
     scheme,
@@ -113,7 +129,7 @@ export function parseRtmpUrl(input: unknown): ParsedRtmpUrl {
     playpath,
     librtmpUrl: bracketed ? `${scheme}://ipv6-literal:${port}/${match[4]}` : url,
     redacted: `${scheme}://${authority}/${redactedApp}/****`,
-    secrets: secrets.filter((s) => s.length > 0),
+    secrets,
   };
   if (bracketed) parsed.tcUrl = `${scheme}://${authority}/${app}`;
   return parsed;

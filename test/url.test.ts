@@ -62,9 +62,9 @@ describe('parseRtmpUrl', () => {
 });
 
 describe('makeRedactor', () => {
-  test('masks every occurrence, URL-encoded forms included, longest secret first', () => {
-    const redact = makeRedactor(['key/1', 'key/1?x=2']);
-    assert.equal(redact('a key/1?x=2 b key/1 c key%2F1'), 'a **** b **** c ****');
+  test('masks every whole-token occurrence of a key, URL-encoded forms included, longest secret first', () => {
+    const redact = makeRedactor(['streamkey/1', 'streamkey/1?x=2']);
+    assert.equal(redact('a streamkey/1?x=2 b streamkey/1 c streamkey%2F1'), 'a **** b **** c ****');
   });
 
   test('is the identity without secrets', () => {

@@ -25,20 +25,28 @@ export function runNodeChild<T>(script: string, input: unknown, options: NodeChi
   return runJsonChild<T>(script, [], input, options, 'SIGKILL', '');
 }
 
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ChildRunOptions extends NodeChildOptions {
+  cwd?: string;
+  /** Ends the child at the timeout (default SIGKILL). */
+  stopSignal?: NodeJS.Signals;
+  /** Names the child in error messages (default: the command line). */
+  name?: string;
+}
+
 /**
- * `prefix... node <script> <JSON of input>` (e.g. `unshare --net --`): the shared runner.
- * `stopSignal` ends it at the timeout; `where` says where it ran, for error messages.
+ * The shared child runner: runs `argv`, tracked (killed if this process exits or `signal`
+ * aborts), bounded by `timeoutMs`, and rejects unless it exits 0, with its output.
  */
-export async function runJsonChild<T>(
-  script: string,
-  prefix: string[],
-  input: unknown,
-  options: NodeChildOptions,
-  stopSignal: NodeJS.Signals,
-  where: string,
-): Promise<NodeChildResult<T>> {
-  const argv = [...prefix, process.execPath, script, JSON.stringify(input)];
+export async function runChild(argv: string[], options: ChildRunOptions = {}): Promise<ChildRun> {
   const child = spawn(argv[0], argv.slice(1), {
+    cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,7 +59,7 @@ export async function runJsonChild<T>(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill(stopSignal);
+    child.kill(options.stopSignal ?? 'SIGKILL');
   }, timeoutMs);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
@@ -59,9 +67,27 @@ export async function runJsonChild<T>(
   }).finally(() => clearTimeout(timer));
   const stdout = Buffer.concat(out).toString('utf8');
   const stderr = Buffer.concat(err).toString('utf8');
-  const name = `${script}${where}`;
+  const name = options.name ?? argv.join(' ');
   if (timedOut) throw new Error(`${name} stopped after ${timeoutMs} ms: ${stderr}${stdout}`);
   if (code !== 0) throw new Error(`${name} failed (exit ${code ?? signal}): ${stderr}${stdout}`);
+  return { code, signal, stdout, stderr };
+}
+
+/**
+ * `prefix... node <script> <JSON of input>` (e.g. `unshare --net --`), through runChild.
+ * `stopSignal` ends it at the timeout; `where` says where it ran, for error messages.
+ */
+export async function runJsonChild<T>(
+  script: string,
+  prefix: string[],
+  input: unknown,
+  options: NodeChildOptions,
+  stopSignal: NodeJS.Signals,
+  where: string,
+): Promise<NodeChildResult<T>> {
+  const argv = [...prefix, process.execPath, script, JSON.stringify(input)];
+  const name = `${script}${where}`;
+  const { code, signal, stdout, stderr } = await runChild(argv, { ...options, stopSignal, name });
   const last = stdout.trim().split('\n').pop() ?? '';
   try {
     return { code, signal, result: JSON.parse(last) as T, stderr };
