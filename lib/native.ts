@@ -75,6 +75,10 @@ export interface NativeTlsInfo {
   engineServed: boolean;
   /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
   resumed: boolean;
+  /** CPU time the connection thread spent in the TLS handshake, ms. */
+  handshakeCpuMs: number;
+  /** The handshake's duration (the server's part and the round trips included), ms. */
+  handshakeMs: number;
 }
 
 export interface NativeSocketInfo {
