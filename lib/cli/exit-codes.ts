@@ -56,6 +56,8 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.STREAM,
   [ErrorCodes.FLV_PARSE]: ExitCodes.STREAM,
   [ErrorCodes.FILE]: ExitCodes.USAGE,
+  // An elementary stream that is not one (push of .h264/.hevc/ADTS input): bad input.
+  [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
 };
 
 /** The code shown and the exit code for anything a command throws. */
