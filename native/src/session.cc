@@ -44,7 +44,9 @@ bool IsStreamEof(const RTMPPacket& packet) {
 }
 
 bool SocketReadable(RTMP* r) {
-  if (r->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r->m_sb.sb_ssl)) > 0) return true;
+  // SSL_has_pending, not SSL_pending: with read-ahead (tls_client.cc) whole records can sit
+  // unprocessed in OpenSSL's buffer, where neither SSL_pending nor poll() sees them.
+  if (r->m_sb.sb_ssl != nullptr && SSL_has_pending(static_cast<SSL*>(r->m_sb.sb_ssl))) return true;
   pollfd p = {r->m_sb.sb_socket, POLLIN, 0};
   return poll(&p, 1, 0) > 0;
 }
@@ -313,6 +315,8 @@ Status Session::Idle(int timeoutMs) {
   }
   // Through a tunnel the server speaks only in answers to our requests: just wait.
   const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
+  // What librtmp or OpenSSL already holds would not wake the poll.
+  if (!tunnel && DataPending()) return PollServer();
   pollfd fds[3] = {
       {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
   if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
