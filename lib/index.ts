@@ -1,5 +1,5 @@
 // node-librtmp: RTMP, RTMPS and RTMPE for Node.js on librtmp and a static OpenSSL 1.1.1.
-import { RtmpConnection, type ConnectionMode } from './connection';
+import { openConnection, type ConnectionMode, type RtmpConnection } from './connection';
 import type { FlvTag } from './flv';
 import { binding, type NativeEngineReport, type NativeVersions } from './native';
 import type { RtmpOptions } from './options';
@@ -47,17 +47,17 @@ export interface ConnectOptions extends RtmpOptions {
 /** Opens a connection for playing (default) or publishing. */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<RtmpConnection> {
   const { mode = 'play', ...rest } = options ?? {};
-  return RtmpConnection.open(url, rest, mode);
+  return openConnection(url, rest, mode);
 }
 
 /** Connects and starts publishing; write tags or FLV bytes to the result. */
 export function publish(url: string | URL, options?: RtmpOptions): Promise<RtmpConnection> {
-  return RtmpConnection.open(url, options, 'publish');
+  return openConnection(url, options, 'publish');
 }
 
 /** Plays a stream: its FLV tags, until the stream ends. Leaving the loop closes the connection. */
 export async function* read(url: string | URL, options?: RtmpOptions): AsyncGenerator<FlvTag, void, undefined> {
-  const connection = await RtmpConnection.open(url, options, 'play');
+  const connection = await openConnection(url, options, 'play');
   try {
     yield* connection.tags();
   } finally {

@@ -3,7 +3,7 @@
 // and counters. Destinations of one encode share nothing but the muxer's tags (and their
 // buffers): a destination that stalls or reconnects only ever drops its own frames.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection, type ReconnectRequestEvent } from '../connection';
+import { checkConnection, openConnection, type ReconnectRequestEvent, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
@@ -358,7 +358,7 @@ export class Destination extends EventEmitter {
     // The URL says where now: overrides of the old app and tcUrl would contradict it.
     const rtmp = this.#config.rtmp ? { ...this.#config.rtmp, app: undefined, tcUrl: undefined } : undefined;
     try {
-      RtmpConnection.check(target, rtmp, 'publish');
+      checkConnection(target, rtmp, 'publish');
     } catch (error) {
       throw invalid(error instanceof Error ? error.message : 'refused');
     }
@@ -427,7 +427,7 @@ export class Destination extends EventEmitter {
     const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
     let connection: RtmpConnection;
     try {
-      connection = await RtmpConnection.open(this.#target, { ...this.#targetRtmp, signal }, 'publish');
+      connection = await openConnection(this.#target, { ...this.#targetRtmp, signal }, 'publish');
     } catch (error) {
       if (this.#closed || userSignal?.aborted) return;
       // A server that sent us somewhere unreachable: back to the configured URL.

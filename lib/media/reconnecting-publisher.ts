@@ -6,7 +6,7 @@
 // timestamps. While disconnected its queue keeps bounding itself: an outage never buffers
 // without limit.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection } from '../connection';
+import { openConnection, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
@@ -67,7 +67,7 @@ export async function publishCamera(first: string | URL | CameraOptions, second?
   const options = (byOptions ? first : second) ?? {};
   const configs = resolveDestinations(byOptions ? undefined : (first as string | URL), options);
   const opened = await Promise.allSettled(
-    configs.map((config) => (config.retryFirstConnection ? undefined : RtmpConnection.open(config.url, config.rtmp, 'publish'))),
+    configs.map((config) => (config.retryFirstConnection ? undefined : openConnection(config.url, config.rtmp, 'publish'))),
   );
   const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
