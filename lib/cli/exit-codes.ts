@@ -59,8 +59,6 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.FLV_PARSE]: ExitCodes.USAGE,
   [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
   [ErrorCodes.FILE]: ExitCodes.USAGE,
-  // An elementary stream that is not one (push of .h264/.hevc/ADTS input): bad input.
-  [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
 };
 
 /** The code shown and the exit code for anything a command throws. */
