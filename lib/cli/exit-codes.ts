@@ -10,6 +10,8 @@ export const ExitCodes = {
   NETWORK: 3,
   TLS: 4,
   STREAM: 5,
+  /** `librtmp check`: a rule of the platform profile failed. */
+  CHECK_FAILED: 6,
   INTERRUPTED: 130,
   TERMINATED: 143,
 } as const;
@@ -56,6 +58,7 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.STREAM,
   [ErrorCodes.FLV_PARSE]: ExitCodes.STREAM,
   [ErrorCodes.FILE]: ExitCodes.USAGE,
+  [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
 };
 
 /** The code shown and the exit code for anything a command throws. */

@@ -9,7 +9,8 @@ import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
 import type { VideoFrame } from './h264';
-import { ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
+import { checkProfileOptions, ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
+import type { ProfileWarning } from './stream-rules';
 import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
 
 export interface ReconnectOptions {
@@ -87,6 +88,8 @@ function withCodecAnnouncement(options: CameraOptions): CameraOptions {
  */
 export async function publishCamera(url: string | URL, options: CameraOptions = {}): Promise<ReconnectingPublisher> {
   const effective = withCodecAnnouncement(options);
+  // Strict profile refusals come before a connection is opened.
+  checkProfileOptions(effective);
   if (effective.retryFirstConnection) {
     if (effective.reconnect === false) throw invalidArg('retryFirstConnection needs reconnect (it retries by its policy)');
     return new ReconnectingPublisher(url, effective, RtmpConnection.check(url, effective.rtmp, 'publish'));
@@ -124,6 +127,7 @@ export class ReconnectingPublisher extends EventEmitter {
     this.#queue = new SendQueue(options);
     this.#queue.on('drop', (event: DropEvent) => this.emit('drop', event));
     this.#publisher = new MediaPublisher(this.#queue, options);
+    this.#publisher.on('warning', (warning: ProfileWarning) => this.emit('warning', warning));
     if (typeof connection === 'string') {
       // After the caller has had a chance to listen for the first attempt's events.
       this.#timer = setTimeout(() => void this.#attempt(0, 0), 0);
@@ -133,11 +137,21 @@ export class ReconnectingPublisher extends EventEmitter {
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeVideo(frame);
+    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeVideo(frame).catch((error: unknown) => this.#refused(error));
   }
 
   writeAudio(frame: AudioFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeAudio(frame);
+    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeAudio(frame).catch((error: unknown) => this.#refused(error));
+  }
+
+  // Strict profile mode refused the stream: the session ends with that error (an 'error'
+  // event, every later write refused with it), the connection closed.
+  #refused(error: unknown): never {
+    if (error instanceof RtmpError && error.code === ErrorCodes.PROFILE_VIOLATION && !this.#failure) {
+      this.#giveUp(error);
+      void this.close();
+    }
+    throw error;
   }
 
   flush(): Promise<void> {
