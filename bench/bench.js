@@ -5,6 +5,7 @@
 //   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps --pacing writeTags,sendFile]
+//   npm run bench -- --handshake [--handshakes 100 --tls-versions TLSv1.2,TLSv1.3]
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -12,6 +13,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { checkPrerequisites, describeMachine } = require('./lib/environment');
 const { runConcurrent } = require('./lib/concurrent');
+const { runHandshakes } = require('./lib/handshake');
 const { runThroughput } = require('./lib/throughput');
 
 const OUT_DIR = path.join(__dirname, 'out');
@@ -30,6 +32,9 @@ const { values: opts } = parseArgs({
     bitrate: { type: 'string', default: '4000' },
     duration: { type: 'string', default: '30' },
     pacing: { type: 'string', default: 'writeTags,sendFile' },
+    handshake: { type: 'boolean', default: false },
+    handshakes: { type: 'string', default: '100' },
+    'tls-versions': { type: 'string', default: 'TLSv1.2,TLSv1.3' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -42,14 +47,21 @@ function positiveNumber(name) {
 
 async function main() {
   if (opts.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 7).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 8).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
     return;
   }
   checkPrerequisites(opts.package);
   const machine = describeMachine();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   let result;
-  if (opts.concurrent !== undefined) {
+  if (opts.handshake) {
+    result = await runHandshakes({
+      outDir: OUT_DIR,
+      count: positiveNumber('handshakes'),
+      versions: opts['tls-versions'].split(','),
+      packageRoot: opts.package,
+    });
+  } else if (opts.concurrent !== undefined) {
     result = await runConcurrent({
       outDir: OUT_DIR,
       count: positiveNumber('concurrent'),

@@ -10,7 +10,7 @@ import type { CliContext } from './context';
 import { ExitCodes, usageError, type ExitCode } from './exit-codes';
 import { checkInput, firstFrameTimestamp, parseInputFormat, readInput, type InputSpec } from './input';
 import { MediaClock } from './media-clock';
-import { Pacer } from './pacer';
+import { Pacer } from '../media/pacer';
 import { parseProgressMode, ProgressReporter, type ProgressMode } from './progress';
 
 export const pushHelp = `Usage: librtmp push [options] <input> <url>

@@ -44,7 +44,9 @@ bool IsStreamEof(const RTMPPacket& packet) {
 }
 
 bool SocketReadable(RTMP* r) {
-  if (r->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r->m_sb.sb_ssl)) > 0) return true;
+  // SSL_has_pending, not SSL_pending: with read-ahead (tls_client.cc) whole records can sit
+  // unprocessed in OpenSSL's buffer, where neither SSL_pending nor poll() sees them.
+  if (r->m_sb.sb_ssl != nullptr && SSL_has_pending(static_cast<SSL*>(r->m_sb.sb_ssl))) return true;
   pollfd p = {r->m_sb.sb_socket, POLLIN, 0};
   return poll(&p, 1, 0) > 0;
 }
@@ -96,21 +98,26 @@ void Session::Teardown() {
   interruptFd_ = wakeFd_ = stopFd_ = -1;
 }
 
-void Session::Interrupt(bool hard) {
+void Session::Abandon() {
   std::lock_guard<std::mutex> lock(interruptLock_);
-  if (hard) interrupted_ = true;
-  if (hard && wakeFd_ >= 0) {
+  abandoned_ = true;
+  if (wakeFd_ >= 0) {
     uint64_t one = 1;
     (void)!write(wakeFd_, &one, sizeof(one));
   }
-  if (interruptFd_ >= 0) shutdown(interruptFd_, hard ? SHUT_RDWR : SHUT_RD);
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RDWR);
+}
+
+void Session::StopReading() {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RD);
 }
 
 Status Session::Open(const OpenParams& params) {
   Status s = SetUp(params);
   if (s.ok()) s = Connect(params);
   if (s.ok()) s = StartStream();
-  if (!s.ok() && interrupted_) s = Status::Error(code::kAborted, "connect aborted");
+  if (!s.ok() && abandoned_) s = Status::Error(code::kAborted, "connect aborted");
   if (!s.ok()) Close();
   return s;
 }
@@ -164,7 +171,7 @@ Status Session::Connect(const OpenParams& params) {
   {
     std::lock_guard<std::mutex> lock(interruptLock_);
     interruptFd_ = dup(fd);
-    if (interrupted_) shutdown(fd, SHUT_RDWR);
+    if (abandoned_) shutdown(fd, SHUT_RDWR);
   }
   // What RTMP_Connect0 and RTMP_Connect would have set, minus their IPv4-only resolver.
   r_->m_sb.sb_socket = fd;
@@ -251,7 +258,7 @@ Status Session::StartStream() {
 
 Status Session::IoFailure(const char* what) {
   const int err = errno;
-  if (interrupted_) return Status::Error(code::kAborted, std::string(what) + " aborted");
+  if (abandoned_) return Status::Error(code::kAborted, std::string(what) + " aborted");
   if (server_.refused()) return server_.Refusal();
   Status s;
   if (err == EAGAIN || err == EWOULDBLOCK || r_->m_sb.sb_timedout) {
@@ -308,10 +315,12 @@ Status Session::Idle(int timeoutMs) {
   }
   // Through a tunnel the server speaks only in answers to our requests: just wait.
   const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
+  // What librtmp or OpenSSL already holds would not wake the poll.
+  if (!tunnel && DataPending()) return PollServer();
   pollfd fds[3] = {
       {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
   if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
-  if (interrupted_) return Status::Error(code::kAborted, "aborted");
+  if (abandoned_) return Status::Error(code::kAborted, "aborted");
   uint64_t stops = 0;
   if ((fds[1].revents & POLLIN) != 0) (void)!read(stopFd_, &stops, sizeof(stops));
   return PollServer();
@@ -359,11 +368,11 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     errno = 0;
     if (!RTMP_ReadPacket(r_.get(), &packet)) {
       RTMPPacket_Free(&packet);
-      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !interrupted_) {
+      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !abandoned_) {
         if (!out->meta.empty()) return Status::Ok();
         return IoFailure("read");
       }
-      if (interrupted_ && out->meta.empty()) return IoFailure("read");
+      if (abandoned_ && out->meta.empty()) return IoFailure("read");
       out->ended = true;
       return server_.refused() ? server_.Refusal() : Status::Ok();
     }
