@@ -100,6 +100,7 @@ export class RtmpConnection extends EventEmitter {
   readonly #parser = new FlvParser();
   #closePromise: Promise<void> | undefined;
   #ended = false;
+  #readError: RtmpError | undefined;
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
@@ -318,10 +319,17 @@ export class RtmpConnection extends EventEmitter {
 
   // --- Playing ---------------------------------------------------------------------------------
 
-  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  /**
+   * The next tags that have arrived (waits for at least one); null once the stream ended,
+   * which is only when the server said so (NetStream.Play.Complete, Play.Stop,
+   * Play.UnpublishNotify or StreamEOF) or this side closed. A connection that closes or
+   * resets without that rejects with ERR_CONNECTION_CLOSED once the tags read before it
+   * have been returned; a server that goes silent, with ERR_TIMEOUT after `timeout`.
+   */
   readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
     const callSite = captureCallSite();
     if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#readError) return Promise.reject(this.#readError);
     if (this.#ended) return Promise.resolve(null);
     try {
       this.#checkOpen();
@@ -334,11 +342,19 @@ export class RtmpConnection extends EventEmitter {
       .finally(() => {
         this.#readPending = false;
       })
-      .then(([data, meta, ended]) => {
-        const tags = unpackTags(data, meta);
-        if (ended) this.#ended = true;
-        return tags.length === 0 && ended ? null : tags;
-      });
+      .then(
+        ([data, meta, ended]) => {
+          const tags = unpackTags(data, meta);
+          if (ended) this.#ended = true;
+          return tags.length === 0 && ended ? null : tags;
+        },
+        (error: RtmpError) => {
+          // A stream that ended in an error stays failed: later reads say so again. A
+          // timeout leaves the connection open, to be read again.
+          if (error.code !== ErrorCodes.TIMEOUT) this.#readError = error;
+          throw error;
+        },
+      );
   }
 
   /** Every tag until the stream ends; ending the loop early does not close the connection. */

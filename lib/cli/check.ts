@@ -38,7 +38,7 @@ ${connectionFlagsHelp}
 
 Each line: pass, warn (against a recommendation) or fail (the platform refuses or ends
 such a stream), the rule's code, what was measured and the limit. Exit code 0 when no
-rule fails, 6 when one does (2: unreadable or unknown input, 3–5: as for pull).
+rule fails, 6 when one does (2: unreadable, malformed or unknown input; 3–5: as for pull).
 
 Examples:
   librtmp check --profile facebook camera.flv
