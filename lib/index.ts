@@ -34,6 +34,17 @@ export {
   type ReconnectOptions,
   type ReconnectRequestedEvent,
 } from './media/reconnecting-publisher';
+export { FACEBOOK, YOUTUBE, PLATFORM_PROFILES, type LevelRow, type PlatformProfile, type ProfileName, type VideoBitrateRow } from './media/platform-profiles';
+export {
+  resolveProfile,
+  StreamRules,
+  WarningCodes,
+  type ProfileOption,
+  type ProfileWarning,
+  type RuleResult,
+  type RuleStatus,
+  type WarningCode,
+} from './media/stream-rules';
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
