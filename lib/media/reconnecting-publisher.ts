@@ -4,7 +4,7 @@
 // sequence headers and a keyframe, keeping the encoder's timestamps. While disconnected the
 // queue keeps bounding itself, so an outage never buffers without limit.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection } from '../connection';
+import { RtmpConnection, type TlsInfo } from '../connection';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import type { AudioFrame } from './aac';
@@ -152,6 +152,11 @@ export class ReconnectingPublisher extends EventEmitter {
       connected: this.#connection !== undefined,
       connectionQueuedBytes: this.#connection?.stats().queuedBytes ?? 0,
     };
+  }
+
+  /** The current connection's TLS parameters and engine offload (null while disconnected or on plain RTMP). */
+  tlsInfo(): TlsInfo | null {
+    return this.#connection?.tlsInfo() ?? null;
   }
 
   /** Stops retrying, ends the media (see MediaPublisher.end()), sends what is queued (if connected) and closes. Idempotent. */
