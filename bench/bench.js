@@ -5,6 +5,7 @@
 //   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps --pacing writeTags,sendFile]
+//   npm run bench -- --handshake [--handshakes 100 --tls-versions TLSv1.2,TLSv1.3]
 //   npm run bench -- --camera [--duration 120 --suites ECDHE-RSA-AES128-SHA256,ECDHE-RSA-AES128-SHA
 //                     --clients node-librtmp,node-librtmp-coalesce-off,ffmpeg,gstreamer]
 
@@ -15,6 +16,7 @@ const { parseArgs } = require('node:util');
 const { checkPrerequisites, describeMachine } = require('./lib/environment');
 const { runCamera, SUITES } = require('./lib/camera');
 const { runConcurrent } = require('./lib/concurrent');
+const { runHandshakes } = require('./lib/handshake');
 const { runThroughput } = require('./lib/throughput');
 
 const OUT_DIR = path.join(__dirname, 'out');
@@ -35,6 +37,9 @@ const { values: opts } = parseArgs({
     camera: { type: 'boolean', default: false },
     suites: { type: 'string', default: SUITES.join(',') },
     pacing: { type: 'string', default: 'writeTags,sendFile' },
+    handshake: { type: 'boolean', default: false },
+    handshakes: { type: 'string', default: '100' },
+    'tls-versions': { type: 'string', default: 'TLSv1.2,TLSv1.3' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -47,7 +52,7 @@ function positiveNumber(name, fallback) {
 
 async function main() {
   if (opts.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 9).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 10).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
     return;
   }
   checkPrerequisites(opts.package);
@@ -60,6 +65,13 @@ async function main() {
       durationSeconds: positiveNumber('duration', '120'),
       clients: (opts.clients ?? 'node-librtmp,node-librtmp-coalesce-off,ffmpeg,gstreamer').split(','),
       suites: opts.suites.split(','),
+      packageRoot: opts.package,
+    });
+  } else if (opts.handshake) {
+    result = await runHandshakes({
+      outDir: OUT_DIR,
+      count: positiveNumber('handshakes'),
+      versions: opts['tls-versions'].split(','),
       packageRoot: opts.package,
     });
   } else if (opts.concurrent !== undefined) {

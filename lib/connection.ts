@@ -4,23 +4,15 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { abortError, captureCallSite, ErrorCodes, fromNative, invalidArg, RtmpError, type Redactor } from './errors';
-import {
-  AGGREGATE_MESSAGE_TYPE,
-  FlvParser,
-  MAX_TAG_DATA_SIZE,
-  splitAggregate,
-  TAG_TYPE_IDS,
-  tagTypeFromId,
-  type FlvTag,
-} from './flv';
+import { FlvParser, type FlvTag } from './flv';
 import { binding, type NativeConnection, type NativeFailure, type NativeSocketInfo, type NativeStats, type NativeTlsInfo } from './native';
 import { openParams, validateOptions, type RtmpOptions } from './options';
 import { nativeLogHandler } from './log';
-import { decodeScriptData } from './media/metadata';
 import { makeRedactor } from './redact';
 import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
 import { parseRtmpUrl } from './url';
+import { packTags, unpackTags } from './wire';
 
 export type ConnectionMode = 'publish' | 'play';
 
@@ -81,6 +73,24 @@ const QUIET_CODES = new Set<string>([ErrorCodes.CLOSED, ErrorCodes.ABORTED, Erro
 /** How much one native read may gather before handing it to JS. */
 const READ_BUDGET_BYTES = 256 * 1024;
 
+/**
+ * Connects and starts publishing or playing: what publish(), read() and connect() do. Not
+ * exported from the package; set by RtmpConnection's static block, which can reach its
+ * private constructor.
+ */
+export let openConnection: (urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode) => Promise<RtmpConnection>;
+
+/**
+ * Checks a URL and options as openConnection() would, without connecting (coded errors);
+ * returns the URL with its stream key masked. For callers that connect later, like a camera
+ * that starts before its network is up. Not exported from the package.
+ */
+export function checkConnection(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): string {
+  const url = parseRtmpUrl(urlInput);
+  openParams(url, validateOptions(options), mode === 'publish');
+  return url.redacted;
+}
+
 export class RtmpConnection extends EventEmitter {
   /** The URL with the stream key and query tokens masked. */
   readonly url: string;
@@ -90,10 +100,11 @@ export class RtmpConnection extends EventEmitter {
   readonly #parser = new FlvParser();
   #closePromise: Promise<void> | undefined;
   #ended = false;
+  #readError: RtmpError | undefined;
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
-  #fileSends = 0;
+  #lastSendId = 0; // of sendFile(): names a send for stopFile()
   #connectTimeMs = 0;
   readonly #openedAt = performance.now();
   readonly #meterIn = new BitrateMeter();
@@ -107,60 +118,57 @@ export class RtmpConnection extends EventEmitter {
     this.#redact = redact;
   }
 
-  /**
-   * Checks a URL and options as open() would, without connecting (coded errors); returns the
-   * URL with its stream key masked. For callers that connect later, like a camera that starts
-   * before its network is up.
-   */
-  static check(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): string {
-    const url = parseRtmpUrl(urlInput);
-    openParams(url, validateOptions(options), mode === 'publish');
-    return url.redacted;
-  }
+  // openConnection() below is the only way to make one: it needs the private constructor
+  // and fields, and it is not part of the public class.
+  static {
+    openConnection = async (urlInput, options, mode) => {
+      const callSite = captureCallSite();
+      const url = parseRtmpUrl(urlInput);
+      const opts = validateOptions(options);
+      const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
+      const params = openParams(url, opts, mode === 'publish');
+      const signal = opts.signal;
+      if (signal?.aborted) throw abortError(signal.reason);
 
-  /** Connects and starts publishing or playing. Prefer publish(), read() and connect(). */
-  static async open(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): Promise<RtmpConnection> {
-    const callSite = captureCallSite();
-    const url = parseRtmpUrl(urlInput);
-    const opts = validateOptions(options);
-    const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
-    const params = openParams(url, opts, mode === 'publish');
-    const signal = opts.signal;
-    if (signal?.aborted) throw abortError(signal.reason);
-
-    const native = new binding.Connection();
-    const connection = new RtmpConnection(native, url.redacted, mode, redact);
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        native.interrupt(true);
-        native.close(() => undefined);
-        reject(abortError(signal?.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const log = nativeLogHandler(opts, redact, url.redacted);
-      native.open(params, (failure) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (settled) return;
-        settled = true;
-        if (failure) {
-          // Rejects once the connection thread is gone: nothing is left behind.
-          native.close(() => reject(fromNative(failure, redact, callSite)));
-        } else {
-          resolve();
-        }
-      }, log?.handler, log?.level);
-    });
-    connection.#connectTimeMs = performance.now() - started;
-    if (signal) {
-      const onAbort = (): void => void connection.destroy(abortError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      connection.once('close', () => signal.removeEventListener('abort', onAbort));
-    }
-    return connection;
+      const native = new binding.Connection();
+      const connection = new RtmpConnection(native, url.redacted, mode, redact);
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const onAbort = (): void => {
+          if (settled) return;
+          settled = true;
+          native.abandon();
+          native.close(() => undefined);
+          reject(abortError(signal?.reason));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const log = nativeLogHandler(opts, redact, url.redacted);
+        native.open(
+          params,
+          (failure) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (settled) return;
+            settled = true;
+            if (failure) {
+              // Rejects once the connection thread is gone: nothing is left behind.
+              native.close(() => reject(fromNative(failure, redact, callSite)));
+            } else {
+              resolve();
+            }
+          },
+          log?.handler,
+          log?.level,
+        );
+      });
+      connection.#connectTimeMs = performance.now() - started;
+      if (signal) {
+        const onAbort = (): void => void connection.destroy(abortError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        connection.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      return connection;
+    };
   }
 
   get closed(): boolean {
@@ -224,17 +232,7 @@ export class RtmpConnection extends EventEmitter {
     const callSite = captureCallSite();
     try {
       this.#checkWritable();
-      if (!Array.isArray(tags as unknown)) throw invalidArg('writeTags() takes an array of tags');
-      const bodies: Buffer[] = [];
-      const meta = new Uint32Array(tags.length * 2);
-      let bytes = 0;
-      tags.forEach((tag, i) => {
-        checkTag(tag, i);
-        bodies.push(tag.data);
-        bytes += tag.data.length;
-        meta[i * 2] = TAG_TYPE_IDS[tag.type];
-        meta[i * 2 + 1] = tag.timestamp;
-      });
+      const { bodies, meta, bytes } = packTags(tags);
       if (bodies.length === 0) return Promise.resolve();
       this.#queuedBytes += bytes;
       const done = this.#submit(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
@@ -287,8 +285,7 @@ export class RtmpConnection extends EventEmitter {
       const { signal, stop } = options ?? {};
       if (stop !== undefined && !(stop instanceof AbortSignal)) throw invalidArg('sendFile(): stop must be an AbortSignal');
       // Ids name sends for stopFile(); they only need to differ between sends in flight.
-      this.#fileSends = (this.#fileSends % 0xffffffff) + 1;
-      const id = this.#fileSends;
+      const id = this.#nextSendId();
       const onStop = (): void => this.#native.stopFile(id);
       // Before the send is queued: the connection thread may start it at once.
       if (stop?.aborted) onStop();
@@ -304,6 +301,12 @@ export class RtmpConnection extends EventEmitter {
     }
   }
 
+  // 1 … 2^32-1, then around again (0 means "no send" to the addon).
+  #nextSendId(): number {
+    this.#lastSendId = (this.#lastSendId % 0xffffffff) + 1;
+    return this.#lastSendId;
+  }
+
   #checkWritable(): void {
     if (this.mode !== 'publish') throw new RtmpError(ErrorCodes.INVALID_ARG, 'This connection plays; it cannot write');
     this.#checkOpen();
@@ -316,10 +319,17 @@ export class RtmpConnection extends EventEmitter {
 
   // --- Playing ---------------------------------------------------------------------------------
 
-  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  /**
+   * The next tags that have arrived (waits for at least one); null once the stream ended,
+   * which is only when the server said so (NetStream.Play.Complete, Play.Stop,
+   * Play.UnpublishNotify or StreamEOF) or this side closed. A connection that closes or
+   * resets without that rejects with ERR_CONNECTION_CLOSED once the tags read before it
+   * have been returned; a server that goes silent, with ERR_TIMEOUT after `timeout`.
+   */
   readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
     const callSite = captureCallSite();
     if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#readError) return Promise.reject(this.#readError);
     if (this.#ended) return Promise.resolve(null);
     try {
       this.#checkOpen();
@@ -327,28 +337,24 @@ export class RtmpConnection extends EventEmitter {
       return Promise.reject(error);
     }
     if (this.#readPending) return Promise.reject(invalidArg('A read is already pending on this connection'));
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     this.#readPending = true;
-    const onAbort = (): void => void this.destroy(abortError(signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<FlvTag[] | null>((resolve, reject) => {
-      this.#native.read(READ_BUDGET_BYTES, (failure, data, meta, ended) => {
+    return this.#submit<[Buffer, Uint32Array, boolean]>(callSite, options?.signal, (cb) => this.#native.read(READ_BUDGET_BYTES, cb))
+      .finally(() => {
         this.#readPending = false;
-        signal?.removeEventListener('abort', onAbort);
-        if (failure) {
-          reject(this.#fail(failure, callSite));
-          return;
-        }
-        if (this.#failure) {
-          reject(this.#failure);
-          return;
-        }
-        const tags = toTags(data, meta);
-        if (ended) this.#ended = true;
-        resolve(tags.length === 0 && ended ? null : tags);
-      });
-    });
+      })
+      .then(
+        ([data, meta, ended]) => {
+          const tags = unpackTags(data, meta);
+          if (ended) this.#ended = true;
+          return tags.length === 0 && ended ? null : tags;
+        },
+        (error: RtmpError) => {
+          // A stream that ended in an error stays failed: later reads say so again. A
+          // timeout leaves the connection open, to be read again.
+          if (error.code !== ErrorCodes.TIMEOUT) this.#readError = error;
+          throw error;
+        },
+      );
   }
 
   /** Every tag until the stream ends; ending the loop early does not close the connection. */
@@ -372,7 +378,7 @@ export class RtmpConnection extends EventEmitter {
    */
   close(): Promise<void> {
     if (!this.#closePromise) {
-      if (this.#readPending) this.#native.interrupt(false);
+      if (this.#readPending) this.#native.stopReading();
       this.#closePromise = new Promise<void>((resolve) => {
         this.#native.close(() => {
           this.emit('close');
@@ -386,7 +392,7 @@ export class RtmpConnection extends EventEmitter {
   /** Abandons the connection now: pending work fails with `error` (default ERR_CLOSED). */
   destroy(error?: RtmpError): Promise<void> {
     if (!this.#failure) this.#failure = error ?? new RtmpError(ErrorCodes.CLOSED, 'The connection was destroyed');
-    this.#native.interrupt(true);
+    this.#native.abandon();
     return this.close();
   }
 
@@ -422,41 +428,4 @@ export class RtmpConnection extends EventEmitter {
     }
     return error;
   }
-}
-
-function checkTag(tag: FlvTag, index: number): void {
-  if (typeof tag !== 'object' || tag === null) throw invalidArg(`tags[${index}] must be an object`);
-  if (!(tag.type in TAG_TYPE_IDS)) throw invalidArg(`tags[${index}].type must be 'audio', 'video' or 'script'`);
-  if (!Number.isInteger(tag.timestamp) || tag.timestamp < 0 || tag.timestamp > 0xffffffff) {
-    throw invalidArg(`tags[${index}].timestamp must be an integer from 0 to 2^32-1 (ms)`);
-  }
-  if (!Buffer.isBuffer(tag.data)) throw invalidArg(`tags[${index}].data must be a Buffer`);
-  if (tag.data.length > MAX_TAG_DATA_SIZE) {
-    throw new RtmpError(ErrorCodes.MESSAGE_TOO_LARGE, `tags[${index}] is ${tag.data.length} bytes; RTMP messages hold at most ${MAX_TAG_DATA_SIZE}`);
-  }
-}
-
-// Metadata read from a server comes out as objects; undecodable script data stays bytes.
-function decodedScript(body: Buffer): Pick<FlvTag, 'script'> {
-  try {
-    return { script: decodeScriptData(body) };
-  } catch {
-    return {};
-  }
-}
-
-function toTags(data: Buffer, meta: Uint32Array): FlvTag[] {
-  const tags: FlvTag[] = [];
-  for (let i = 0; i + 3 < meta.length; i += 4) {
-    const [typeId, timestamp, offset, size] = [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
-    const body = data.subarray(offset, offset + size);
-    if (typeId === AGGREGATE_MESSAGE_TYPE) {
-      tags.push(...splitAggregate(body, timestamp));
-      continue;
-    }
-    const type = tagTypeFromId(typeId);
-    if (type === 'script') tags.push({ type, timestamp, data: body, ...decodedScript(body) });
-    else if (type !== undefined) tags.push({ type, timestamp, data: body });
-  }
-  return tags;
 }

@@ -1,5 +1,5 @@
 // node-librtmp: RTMP, RTMPS and RTMPE for Node.js on librtmp and a static OpenSSL 1.1.1.
-import { RtmpConnection, type ConnectionMode } from './connection';
+import { openConnection, type ConnectionMode, type RtmpConnection } from './connection';
 import type { FlvTag } from './flv';
 import { binding, type NativeEngineReport, type NativeVersions } from './native';
 import type { RtmpOptions } from './options';
@@ -10,6 +10,8 @@ export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value 
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
 export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
 export type { AudioFrame } from './media/aac';
+export type { FeedClock, PipeOptions, PipeResult } from './media/byte-stream-feed';
+export type { SilentAudioOptions } from './media/silent-aac';
 export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
 export { AnnexBSplitter, readAccessUnits, type AnnexBCodec, type AnnexBSplitterOptions, type SplitterStats } from './media/annexb-splitter';
 export type { VideoFrame } from './media/h264';
@@ -18,9 +20,15 @@ export { MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats, t
 export {
   publishCamera,
   ReconnectingPublisher,
+  type CameraDropEvent,
   type CameraOptions,
   type CameraStats,
   type ConnectedEvent,
+  type DestinationDropEvent,
+  type DestinationOptions,
+  type DestinationRef,
+  type DestinationStats,
+  type FailedEvent,
   type ReconnectedEvent,
   type ReconnectingEvent,
   type ReconnectOptions,
@@ -38,17 +46,17 @@ export interface ConnectOptions extends RtmpOptions {
 /** Opens a connection for playing (default) or publishing. */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<RtmpConnection> {
   const { mode = 'play', ...rest } = options ?? {};
-  return RtmpConnection.open(url, rest, mode);
+  return openConnection(url, rest, mode);
 }
 
 /** Connects and starts publishing; write tags or FLV bytes to the result. */
 export function publish(url: string | URL, options?: RtmpOptions): Promise<RtmpConnection> {
-  return RtmpConnection.open(url, options, 'publish');
+  return openConnection(url, options, 'publish');
 }
 
 /** Plays a stream: its FLV tags, until the stream ends. Leaving the loop closes the connection. */
 export async function* read(url: string | URL, options?: RtmpOptions): AsyncGenerator<FlvTag, void, undefined> {
-  const connection = await RtmpConnection.open(url, options, 'play');
+  const connection = await openConnection(url, options, 'play');
   try {
     yield* connection.tags();
   } finally {

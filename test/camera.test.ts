@@ -431,11 +431,11 @@ describe('ReconnectingPublisher against nginx-rtmp', () => {
     const connected = new Promise<ConnectedEvent>((resolve) => camera.once('connected', resolve));
     const firstSeconds: Frames = { video: frames.video.filter((f) => f.dts < 3000), audio: frames.audio.filter((f) => f.pts < 3000) };
     await publishPaced(camera, firstSeconds);
-    assert.deepEqual(await connected, { attempt: 1 });
+    assert.deepEqual(await connected, { destination: 0, url: camera.url, attempt: 1 });
     await camera.close();
 
     assert.deepEqual(events.map((e) => e.name), ['reconnecting', 'connected']);
-    assert.deepEqual(events[0].payload, { attempt: 1, delayMs: 200, code: ErrorCodes.CONNECT_REFUSED });
+    assert.deepEqual(events[0].payload, { destination: 0, url: camera.url, attempt: 1, delayMs: 200, code: ErrorCodes.CONNECT_REFUSED });
     assert.ok(!JSON.stringify(events).includes(key) && !camera.url.includes(key));
     assert.equal(camera.stats().reconnects, 0);
     // What was written while connecting was queued (well under the drop thresholds), not lost.

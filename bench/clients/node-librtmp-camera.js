@@ -1,8 +1,8 @@
 'use strict';
 // The camera workload's node-librtmp client: what an application on a camera does with the
-// library. publishCamera() to the URL, the encoder's H.264 Annex-B and AAC ADTS pipes read
-// with readAccessUnits() / readAdtsFrames(), each unit written as it arrives with the
-// timestamp its position gives (the pipes are paced by the bench, as an encoder paces them).
+// library. publishCamera() to the URL, the encoder's H.264 Annex-B and AAC ADTS pipes handed
+// to pipeVideo() / pipeAudio(), each unit written as it arrives with the timestamp its
+// position gives (the pipes are paced by the bench, as an encoder paces them).
 //
 //   node node-librtmp-camera.js <url> <video-pipe> <audio-pipe> --fps 30 [--ciphers LIST]
 //        [--ca pem-file] [--coalesce-ms N] [--package dir]
@@ -25,7 +25,7 @@ const { values: opts, positionals } = parseArgs({
   },
 });
 const [url, videoPipe, audioPipe] = positionals;
-const { publishCamera, readAccessUnits, readAdtsFrames } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
+const { publishCamera } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
 
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 // The delay sampler's own timer wakes the thread every period: at 1 ms it would be most of
@@ -46,28 +46,15 @@ async function main() {
   const camera = await publishCamera(url, options);
   print({ phase: 'publishing' });
   const loop = watchEventLoop(LOOP_SAMPLE_MS);
-  const frameMs = 1000 / Number(opts.fps);
-  const counts = { video: 0, audio: 0 };
-  const video = async () => {
-    for await (const unit of readAccessUnits(fs.createReadStream(videoPipe))) {
-      const pts = counts.video * frameMs;
-      counts.video += 1;
-      await camera.writeVideo({ data: unit, pts });
-    }
-  };
-  const audio = async () => {
-    let pts = 0;
-    for await (const frame of readAdtsFrames(fs.createReadStream(audioPipe))) {
-      counts.audio += 1;
-      await camera.writeAudio({ data: frame.data, pts });
-      pts += (frame.samples * 1000) / frame.sampleRate;
-    }
-  };
-  await Promise.all([video(), audio()]);
+  // The encoder paces its pipes: stamp frame n at n / fps, write each as it arrives.
+  const [video, audio] = await Promise.all([
+    camera.pipeVideo(fs.createReadStream(videoPipe), { frameRate: Number(opts.fps), pace: false }),
+    camera.pipeAudio(fs.createReadStream(audioPipe), { pace: false }),
+  ]);
   const eventLoop = loop.stop();
-  const tlsInfo = camera.tlsInfo();
+  const tlsInfo = camera.connectionOf(0)?.tlsInfo() ?? null;
   await camera.close();
-  print({ videoFrames: counts.video, audioFrames: counts.audio, eventLoop, idleEventLoop, tlsInfo, stats: camera.stats() });
+  print({ videoFrames: video.frames, audioFrames: audio.frames, eventLoop, idleEventLoop, tlsInfo, stats: camera.stats() });
 }
 
 main().catch((error) => {

@@ -57,6 +57,19 @@ function log(message) {
   process.stderr.write(`bench: ${message}\n`);
 }
 
+// A feeder's open() of a pipe waits (in libuv's thread pool) for a reader; if the client never
+// opens it, a reader of our own releases it, or the process could not exit.
+const openPipes = new Set();
+function releasePipe(pipe) {
+  try {
+    fs.closeSync(fs.openSync(pipe, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    // Gone already.
+  }
+  openPipes.delete(pipe);
+}
+process.on('exit', () => [...openPipes].forEach(releasePipe));
+
 function checkCameraPrerequisites() {
   const inspect = (element) => findExecutable('gst-inspect-1.0') && spawnSync('gst-inspect-1.0', [element], { stdio: 'ignore' }).status === 0;
   const missing = ['rtmp2sink', 'h264parse', 'aacparse', 'flvmux'].filter((e) => !inspect(e));
@@ -243,6 +256,7 @@ async function runClient({ client, suite, nginx, relay, units, durationSeconds, 
   const audioPipe = path.join(dir, 'audio.aac');
   const statsFile = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : dir, `librtmp-bench-device-${process.pid}-${client}.json`);
   spawnSync('mkfifo', [videoPipe, audioPipe]);
+  openPipes.add(videoPipe).add(audioPipe);
   const name = `camera-${client}-${suite}-${process.pid}`;
   const url = `rtmps://127.0.0.1:${relay.port}/live/${name}`;
   const { command, args, env } = clientCommand(client, { dir, url, videoPipe, audioPipe, suite, caFile, packageRoot, deviceLibrary, statsFile });
@@ -314,6 +328,8 @@ async function runClient({ client, suite, nginx, relay, units, durationSeconds, 
   } finally {
     if (child.exitCode === null) await terminate(child, 'SIGKILL', 5000);
     watcher.stop();
+    releasePipe(videoPipe);
+    releasePipe(audioPipe);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -53,8 +53,11 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.RTMP_STREAM_NOT_FOUND]: ExitCodes.STREAM,
   [ErrorCodes.RTMP_PUBLISH_REJECTED]: ExitCodes.STREAM,
   [ErrorCodes.RTMP_STATUS]: ExitCodes.STREAM,
-  [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.STREAM,
-  [ErrorCodes.FLV_PARSE]: ExitCodes.STREAM,
+  // Bad input: a truncated or malformed FLV, a tag RTMP cannot carry, encoder output that
+  // cannot become FLV, a file that cannot be read.
+  [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.USAGE,
+  [ErrorCodes.FLV_PARSE]: ExitCodes.USAGE,
+  [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
   [ErrorCodes.FILE]: ExitCodes.USAGE,
 };
 

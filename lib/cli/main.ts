@@ -18,13 +18,16 @@ Commands:
 librtmp <command> --help shows each command's options and examples.
 
 Exit codes:
-  0    done (the input ended, or the stream ended)
+  0    done (the input ended, or the server ended the stream)
   1    internal error
-  2    usage: bad arguments, unreadable input, unwritable output, invalid URL
-  3    connecting or the network failed (refused, DNS, timeout, connection lost)
+  2    usage or bad input: bad arguments, invalid URL, input that cannot be read or is not
+       valid FLV (truncated, malformed, a tag too large), output that cannot be written
+  3    connecting or the network failed (refused, DNS, timeout, the connection closed or
+       reset without the server ending the stream)
   4    TLS or the crypto engine (handshake, certificate, cipher list, engine unavailable)
-  5    the server refused the stream, or the stream ended with an error
-  130  interrupted by SIGINT (143: SIGTERM) after closing gracefully
+  5    the server refused: the application, the stream, or a publish or play status
+  130  interrupted by SIGINT after closing gracefully
+  143  terminated by SIGTERM after closing gracefully
 
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: queued media is sent, the stream unpublished and
 the output flushed. A second Ctrl-C exits at once.

@@ -83,6 +83,22 @@ export function nalToRbsp(nal: Buffer): Buffer {
   return out.subarray(0, length);
 }
 
+/**
+ * Whether an access unit (Annex-B) has a B slice: slice_type (the slice header's second
+ * ue(v), after first_mb_in_slice) is 1 or 6. Frames that are not shown in decoding order need
+ * the encoder's own pts and dts.
+ */
+export function hasBSlice(accessUnit: Buffer): boolean {
+  for (const nal of splitAnnexB(accessUnit)) {
+    const type = nalType(nal);
+    if (type !== NalType.SLICE && type !== NalType.SLICE_IDR) continue;
+    const r = new BitReader(nalToRbsp(nal.subarray(0, 16)).subarray(1), 'H.264 slice header');
+    r.ue(); // first_mb_in_slice
+    if (r.ue() % 5 === 1) return true;
+  }
+  return false;
+}
+
 export interface SpsInfo {
   spsId: number;
   profileIdc: number;

@@ -21,6 +21,7 @@ import { mediaError } from './errors';
 import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
+import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
@@ -89,6 +90,7 @@ export class MediaPublisher {
   // The last interval between two video frames: the duration given to the last one.
   #videoInterval = 0;
   readonly #stats: MediaPublisherStats = { videoFrames: 0, audioFrames: 0, skippedFrames: 0, timestampOffsetMs: 0 };
+  readonly #feeds = new FeedTiming();
 
   constructor(sink: TagSink, options: MediaPublisherOptions = {}) {
     this.#sink = sink;
@@ -195,6 +197,20 @@ export class MediaPublisher {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Publishes an encoder's Annex-B byte stream (H.264 or HEVC, as configured) from a Readable
+   * or any async iterable of Buffers, stamped by `frameRate` or `clock` (see PipeOptions);
+   * resolves at its end with what was written. Each write waits for the connection.
+   */
+  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
+  }
+
+  /** Publishes an ADTS byte stream, stamped by its samples (see PipeOptions). */
+  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeAudio(this, this.#feeds, source, options);
   }
 
   /**
@@ -354,4 +370,10 @@ function videoPacketizer(
     push: (frame) => packetizer.push(frame),
     sequenceHeaderTag,
   };
+}
+
+/** The Annex-B codec of a video codec: AV1 comes as OBUs, not as a byte stream of start codes. */
+export function annexBCodec(codec: VideoCodec | undefined): 'h264' | 'hevc' {
+  if (codec === undefined || codec === 'h264' || codec === 'hevc') return codec ?? 'h264';
+  throw invalidArg('byte streams are Annex-B H.264 or HEVC; write AV1 temporal units with writeVideo()');
 }

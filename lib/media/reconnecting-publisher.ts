@@ -1,143 +1,179 @@
 // ReconnectingPublisher: a camera's publishing session that outlives its connections. Frames
-// go MediaPublisher → SendQueue → RtmpConnection; when the connection fails, it reconnects
-// with backoff (OBS's defaults) and the muxer starts over on the new one with onMetaData, the
-// sequence headers and a keyframe, keeping the encoder's timestamps. While disconnected the
-// queue keeps bounding itself, so an outage never buffers without limit.
+// are muxed once (MediaPublisher) and handed to every destination; each destination queues,
+// sends, drops by the congestion rules and reconnects with backoff on its own (Destination),
+// so one that stalls or fails never holds the others back. After a reconnect a destination
+// starts again with onMetaData, the sequence headers and a keyframe, keeping the encoder's
+// timestamps. While disconnected its queue keeps bounding itself: an outage never buffers
+// without limit.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection, type TlsInfo } from '../connection';
-import { ErrorCodes, invalidArg, RtmpError } from '../errors';
-import type { RtmpOptions } from '../options';
+import { openConnection, type RtmpConnection } from '../connection';
+import { ErrorCodes, RtmpError } from '../errors';
+import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
+import { resolveDestinations, type CameraOptions } from './camera-options';
+import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
+import { Destination, type DestinationConfig, type DestinationDropEvent, type DestinationStats, type FailedEvent } from './destination';
 import type { VideoFrame } from './h264';
-import { ENHANCED_FOURCC, MediaPublisher, type MediaPublisherOptions, type MediaPublisherStats } from './muxer';
-import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
+import { annexBCodec, MediaPublisher, type MediaPublisherStats } from './muxer';
+import type { SendQueueStats } from './send-queue';
 
-export interface ReconnectOptions {
-  /** Attempts after a failure before giving up (default 25, as OBS). */
-  retries?: number;
-  /** Delay before the first attempt, ms (default 2000, as OBS). */
-  initialDelayMs?: number;
-  /** Each further delay is the last one times this (default 1.5, as OBS). */
-  factor?: number;
-  /** Delays stop growing here, ms (default 15 minutes, as OBS). */
-  maxDelayMs?: number;
-  /** Up to this much is added to the factor at random, so cameras do not retry in step (default 0.05, as OBS). */
-  jitter?: number;
-}
+export type { CameraOptions, DestinationOptions } from './camera-options';
+export type {
+  ConnectedEvent,
+  DestinationDropEvent,
+  DestinationRef,
+  DestinationStats,
+  FailedEvent,
+  ReconnectedEvent,
+  ReconnectingEvent,
+  ReconnectOptions,
+} from './destination';
 
-export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
-  /** Connection options for every (re)connection. */
-  rtmp?: RtmpOptions;
-  /** false: a failed connection ends the session. */
-  reconnect?: ReconnectOptions | false;
-  /**
-   * true: publishCamera() does not wait for the first connection. It is made in the
-   * background and retried like a lost one (`reconnecting` events), frames are queued by the
-   * usual bounds meanwhile, and `connected` fires once it is up. For a camera that boots
-   * before its network. Default false: the first connection must succeed.
-   */
-  retryFirstConnection?: boolean;
+/**
+ * `drop`: a destination's send queue dropped frames, with how far the frames written are ahead
+ * of real time. `fasterThanRealTime` says the frames were dropped because they came faster
+ * than the clock (a file or a fast pipe, not a slow link); `message` says what to do.
+ */
+export interface CameraDropEvent extends DestinationDropEvent {
+  /** Media time written minus wall time elapsed since the first frame, ms (0 when behind). */
+  inputAheadMs: number;
+  fasterThanRealTime: boolean;
+  message: string;
 }
 
 export interface CameraStats extends MediaPublisherStats, SendQueueStats {
+  /** Of the first destination (see `destinations` for each). */
   reconnects: number;
   connected: boolean;
-  /** Bytes the current connection has been handed and not yet written. */
+  /** Bytes the first destination's connection has been handed and not yet written. */
   connectionQueuedBytes: number;
+  destinations: DestinationStats[];
 }
 
-/** `reconnecting`: what failed (its code only: messages may quote server text) and when the next attempt is. */
-export interface ReconnectingEvent {
-  attempt: number;
-  delayMs: number;
-  code: string;
-}
-
-/** `connected`: the first connection, made in the background (retryFirstConnection). */
-export interface ConnectedEvent {
-  attempt: number;
-}
-
-export interface ReconnectedEvent {
-  attempt: number;
-  reconnects: number;
-}
-
-const DEFAULTS: Required<ReconnectOptions> = { retries: 25, initialDelayMs: 2000, factor: 1.5, maxDelayMs: 15 * 60_000, jitter: 0.05 };
-
-function errorCode(error: unknown): string {
-  return error instanceof RtmpError ? error.code : ErrorCodes.INTERNAL;
-}
-
-// HEVC and AV1 go out as Enhanced RTMP: say so in the connect command unless the caller did.
-function withCodecAnnouncement(options: CameraOptions): CameraOptions {
-  const rtmp = options.rtmp ?? {};
-  const announced = rtmp.fourCcList !== undefined || (rtmp.connectProperties !== undefined && 'fourCcList' in rtmp.connectProperties);
-  const codec = options.videoCodec ?? 'h264';
-  // Checked here too: before a connection is opened for a publisher that could not be made.
-  if (!Object.hasOwn(ENHANCED_FOURCC, codec)) throw invalidArg("videoCodec must be 'h264', 'hevc' or 'av1'");
-  const fourCc = ENHANCED_FOURCC[codec];
-  if (fourCc === undefined || announced) return options;
-  return { ...options, rtmp: { ...rtmp, fourCcList: [fourCc] } };
-}
+const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed'] as const;
 
 /**
- * Connects and returns a publisher that reconnects on its own. The first connection must
- * succeed unless `retryFirstConnection` is set; the URL and options are checked either way.
+ * Connects and returns a publisher that reconnects on its own: `publishCamera(url, options)`
+ * for one destination, `publishCamera({ destinations: [...], ...options })` for several from
+ * one encode. Everything is checked before anything connects. A destination's first
+ * connection must succeed unless `retryFirstConnection` is set for it; if one fails, those
+ * already open are closed and its error is thrown.
  */
-export async function publishCamera(url: string | URL, options: CameraOptions = {}): Promise<ReconnectingPublisher> {
-  const effective = withCodecAnnouncement(options);
-  if (effective.retryFirstConnection) {
-    if (effective.reconnect === false) throw invalidArg('retryFirstConnection needs reconnect (it retries by its policy)');
-    return new ReconnectingPublisher(url, effective, RtmpConnection.check(url, effective.rtmp, 'publish'));
+export function publishCamera(url: string | URL, options?: CameraOptions): Promise<ReconnectingPublisher>;
+export function publishCamera(options: CameraOptions & { destinations: NonNullable<CameraOptions['destinations']> }): Promise<ReconnectingPublisher>;
+export async function publishCamera(first: string | URL | CameraOptions, second?: CameraOptions): Promise<ReconnectingPublisher> {
+  const byOptions = typeof first === 'object' && first !== null && !(first instanceof URL);
+  const options = (byOptions ? first : second) ?? {};
+  const configs = resolveDestinations(byOptions ? undefined : (first as string | URL), options);
+  const opened = await Promise.allSettled(
+    configs.map((config) => (config.retryFirstConnection ? undefined : openConnection(config.url, config.rtmp, 'publish'))),
+  );
+  const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value?.close() : undefined)));
+    throw failed.reason;
   }
-  const connection = await RtmpConnection.open(url, effective.rtmp, 'publish');
-  return new ReconnectingPublisher(url, effective, connection);
+  const connections = opened.map((result) => (result as PromiseFulfilledResult<RtmpConnection | undefined>).value);
+  return new ReconnectingPublisher(options, configs, connections);
 }
 
 export class ReconnectingPublisher extends EventEmitter {
-  /** The URL with the stream key masked. */
+  /** The first destination's URL, stream key masked. */
   readonly url: string;
-  readonly #target: string | URL;
+  /** Every destination's URL, stream keys masked, in order. */
+  readonly urls: readonly string[];
   readonly #options: CameraOptions;
-  readonly #reconnect: Required<ReconnectOptions> | undefined;
-  readonly #queue: SendQueue;
+  readonly #configs: readonly DestinationConfig[];
+  readonly #destinations: Destination[];
   readonly #publisher: MediaPublisher;
-  #connection: RtmpConnection | undefined;
-  #reconnects = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #attempting: AbortController | undefined;
   #closed = false;
   #failure: RtmpError | undefined;
-  #everConnected = false;
+  // Ends pacing waits at close().
+  readonly #closing = new AbortController();
+  readonly #feeds = new FeedTiming(this.#closing.signal);
+  // The first frame written (wall clock and media time) and the latest media time.
+  #firstWrite: { wallMs: number; mediaMs: number } | undefined;
+  #latestMediaMs = -Infinity;
 
   /**
-   * Prefer publishCamera(). `connection`: an open publishing connection to `url`, or the URL
-   * as RtmpConnection.check() masked it, and the first connection is made in the background.
+   * Prefer publishCamera(), which checks the options. `connections[i]`: an open publishing
+   * connection for `configs[i]`, or undefined to connect in the background.
    */
-  constructor(url: string | URL, options: CameraOptions, connection: RtmpConnection | string) {
+  constructor(options: CameraOptions, configs: readonly DestinationConfig[], connections: readonly (RtmpConnection | undefined)[]) {
     super();
-    this.#target = url;
-    this.url = typeof connection === 'string' ? connection : connection.url;
     this.#options = options;
-    this.#reconnect = options.reconnect === false ? undefined : { ...DEFAULTS, ...options.reconnect };
-    this.#queue = new SendQueue(options);
-    this.#queue.on('drop', (event: DropEvent) => this.emit('drop', event));
-    this.#publisher = new MediaPublisher(this.#queue, options);
-    if (typeof connection === 'string') {
-      // After the caller has had a chance to listen for the first attempt's events.
-      this.#timer = setTimeout(() => void this.#attempt(0, 0), 0);
-    } else {
-      this.#use(connection);
+    this.#configs = configs;
+    this.#destinations = configs.map((config, index) => new Destination(index, config));
+    this.url = configs[0].maskedUrl;
+    this.urls = configs.map((config) => config.maskedUrl);
+    const fanOut = {
+      writeTags: (tags: readonly FlvTag[]): Promise<void> => {
+        for (const destination of this.#destinations) destination.push(tags);
+        return Promise.resolve();
+      },
+    };
+    this.#publisher = new MediaPublisher(fanOut, options);
+    for (const destination of this.#destinations) {
+      for (const name of DESTINATION_EVENTS) destination.on(name, (event: unknown) => this.emit(name, event));
+      destination.on('drop', (event: DestinationDropEvent) => this.emit('drop', this.#explain(event)));
+      destination.on('failed', (event: FailedEvent) => this.#onFailed(event));
     }
+    this.#destinations.forEach((destination, index) => destination.start(connections[index]));
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeVideo(frame);
+    return this.#write(frame.dts ?? frame.pts, () => this.#publisher.writeVideo(frame));
   }
 
   writeAudio(frame: AudioFrame): Promise<void> {
-    return this.#failure ? Promise.reject(this.#failure) : this.#publisher.writeAudio(frame);
+    return this.#write(frame.pts, () => this.#publisher.writeAudio(frame));
+  }
+
+  /**
+   * Publishes an encoder's Annex-B byte stream (a Readable or any async iterable of Buffers),
+   * stamped by `frameRate` (paced in real time by default) or `clock`; see docs/API.md.
+   */
+  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
+  }
+
+  /** Publishes an ADTS byte stream, stamped by its samples (or `clock`). */
+  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+    return pipeAudio(this, this.#feeds, source, options);
+  }
+
+  async #write(mediaMs: number, write: () => Promise<void>): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#options.pace && Number.isFinite(mediaMs)) {
+      await this.#feeds.pacer.waitFor(mediaMs);
+      if (this.#failure) throw this.#failure;
+    }
+    if (Number.isFinite(mediaMs)) {
+      this.#firstWrite ??= { wallMs: performance.now(), mediaMs };
+      this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
+    }
+    return write();
+  }
+
+  // Says whether frames were dropped for running ahead of the clock or for a slow link.
+  #explain(event: DestinationDropEvent): CameraDropEvent {
+    const first = this.#firstWrite;
+    const ahead = first ? this.#latestMediaMs - first.mediaMs - (performance.now() - first.wallMs) : 0;
+    const inputAheadMs = Math.max(0, Math.round(ahead));
+    const bound = this.#configs[event.destination]?.pframeDropThresholdMs ?? 900;
+    const fasterThanRealTime = event.reason !== 'disconnect' && inputAheadMs > bound;
+    const what = `${event.videoFrames} video and ${event.audioFrames} audio frames dropped (${event.reason})`;
+    let message: string;
+    if (event.reason === 'disconnect') {
+      message = `${what}: they were queued for a connection that failed`;
+    } else if (fasterThanRealTime) {
+      message =
+        `${what}: frames are written ${(inputAheadMs / 1000).toFixed(1)} s ahead of real time, and the send queue ` +
+        `holds at most ${bound} ms of video. Pace the source: publishCamera({ pace: true }), or pipeVideo() with a frameRate`;
+    } else {
+      message = `${what}: the link carries less than the stream (${event.queuedVideoMs} ms of video queued)`;
+    }
+    return { ...event, inputAheadMs, fasterThanRealTime, message };
   }
 
   flush(): Promise<void> {
@@ -145,106 +181,47 @@ export class ReconnectingPublisher extends EventEmitter {
   }
 
   stats(): CameraStats {
+    const destinations = this.#destinations.map((destination) => destination.stats());
+    const first = destinations[0];
     return {
       ...this.#publisher.stats(),
-      ...this.#queue.stats(),
-      reconnects: this.#reconnects,
-      connected: this.#connection !== undefined,
-      connectionQueuedBytes: this.#connection?.stats().queuedBytes ?? 0,
+      queuedTags: first.queuedTags,
+      queuedBytes: first.queuedBytes,
+      queuedVideoMs: first.queuedVideoMs,
+      maxQueuedVideoMs: first.maxQueuedVideoMs,
+      droppedFrames: first.droppedFrames,
+      droppedAudioFrames: first.droppedAudioFrames,
+      reconnects: first.reconnects,
+      connected: first.connected,
+      connectionQueuedBytes: first.connectionQueuedBytes,
+      destinations,
     };
   }
 
-  /** The current connection's TLS parameters and engine offload (null while disconnected or on plain RTMP). */
-  tlsInfo(): TlsInfo | null {
-    return this.#connection?.tlsInfo() ?? null;
+  /** Destination `index`'s current connection (undefined while it is disconnected). */
+  connectionOf(index: number): RtmpConnection | undefined {
+    return this.#destinations[index]?.connection();
   }
 
-  /** Stops retrying, ends the media (see MediaPublisher.end()), sends what is queued (if connected) and closes. Idempotent. */
+  /**
+   * Stops retrying, ends the media (see MediaPublisher.end()), sends what is queued (where
+   * connected) and closes every destination. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#attempting?.abort();
-    if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
-    const connection = this.#connection;
-    if (!connection) return;
+    this.#closing.abort();
     // The silent track (audio: 'silent') is completed to the end of the video.
-    await this.#publisher.end().catch(() => undefined);
-    await this.#queue.idle();
-    this.#connection = undefined;
-    this.#queue.detach();
-    await connection.close();
+    if (!this.#failure) await this.#publisher.end().catch(() => undefined);
+    if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');
+    await Promise.all(this.#destinations.map((destination) => destination.close()));
   }
 
-  #use(connection: RtmpConnection): void {
-    this.#everConnected = true;
-    this.#connection = connection;
-    this.#queue.attach(connection, (error) => this.#lost(connection, error));
-  }
-
-  // The session of `connection` is over: what it had queued is gone, the muxer starts again.
-  #lost(connection: RtmpConnection, error: unknown): void {
-    if (this.#connection !== connection) return;
-    this.#connection = undefined;
-    void connection.destroy();
-    this.#publisher.attach(this.#queue);
-    if (this.#closed) return;
-    if (!this.#reconnect) {
-      this.#giveUp(error);
-      return;
-    }
-    this.#schedule(1, this.#reconnect.initialDelayMs, error);
-  }
-
-  #schedule(attempt: number, delayMs: number, error: unknown): void {
-    const policy = this.#reconnect;
-    if (!policy || attempt > policy.retries) {
-      this.#giveUp(error);
-      return;
-    }
-    const event: ReconnectingEvent = { attempt, delayMs: Math.round(delayMs), code: errorCode(error) };
-    this.emit('reconnecting', event);
-    this.#timer = setTimeout(() => void this.#attempt(attempt, delayMs), delayMs);
-  }
-
-  async #attempt(attempt: number, delayMs: number): Promise<void> {
-    const policy = this.#reconnect as Required<ReconnectOptions>;
-    const controller = new AbortController();
-    this.#attempting = controller;
-    const userSignal = this.#options.rtmp?.signal;
-    const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
-    let connection: RtmpConnection;
-    try {
-      connection = await RtmpConnection.open(this.#target, { ...this.#options.rtmp, signal }, 'publish');
-    } catch (error) {
-      if (this.#closed || userSignal?.aborted) return;
-      const factor = policy.factor + Math.random() * policy.jitter;
-      // The first connection's immediate attempt (0, no delay) is followed by the initial delay.
-      const next = delayMs === 0 ? policy.initialDelayMs : Math.min(delayMs * factor, policy.maxDelayMs);
-      this.#schedule(attempt + 1, next, error);
-      return;
-    } finally {
-      this.#attempting = undefined;
-    }
-    if (this.#closed) {
-      await connection.close();
-      return;
-    }
-    if (!this.#everConnected) {
-      this.#use(connection);
-      const event: ConnectedEvent = { attempt };
-      this.emit('connected', event);
-      return;
-    }
-    this.#reconnects++;
-    this.#use(connection);
-    const event: ReconnectedEvent = { attempt, reconnects: this.#reconnects };
-    this.emit('reconnected', event);
-  }
-
-  #giveUp(error: unknown): void {
-    this.#failure =
-      error instanceof RtmpError ? error : new RtmpError(ErrorCodes.INTERNAL, 'The connection failed', { cause: error });
+  // The session fails only when every destination has: until then the others carry the stream.
+  #onFailed(event: FailedEvent): void {
+    if (this.#closed || this.#failure) return;
+    if (!this.#destinations.every((destination) => destination.failure !== undefined)) return;
+    this.#failure = this.#destinations[0].failure ?? event.error;
     // An 'error' without a listener would throw from a timer: writes report it instead.
     if (this.listenerCount('error') > 0) this.emit('error', this.#failure);
   }

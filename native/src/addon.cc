@@ -64,8 +64,8 @@ void Addon::Cleanup(void* addon) { static_cast<Addon*>(addon)->CloseAll(); }
 void Addon::CloseAll() {
   if (cleanedUp_) return;
   cleanedUp_ = true;
-  for (auto& thread : threads_) thread->Abandon(false);
-  for (auto& thread : threads_) thread->Abandon(true);
+  for (auto& thread : threads_) thread->Abandon();
+  for (auto& thread : threads_) thread->Join();
   threads_.clear();
 }
 

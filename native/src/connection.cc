@@ -36,7 +36,8 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::StopFile>("stopFile"),
                          InstanceMethod<&Connection::Read>("read"),
                          InstanceMethod<&Connection::Close>("close"),
-                         InstanceMethod<&Connection::Interrupt>("interrupt"),
+                         InstanceMethod<&Connection::Abandon>("abandon"),
+                         InstanceMethod<&Connection::StopReading>("stopReading"),
                          InstanceMethod<&Connection::TlsInfo>("tlsInfo"),
                          InstanceMethod<&Connection::SocketInfo>("socketInfo"),
                          InstanceMethod<&Connection::Stats>("stats"),
@@ -51,7 +52,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
 Connection::~Connection() {
   // Garbage-collected without close(): the thread closes the session on its own and the
   // addon joins it later (or at environment teardown).
-  if (thread_ && !closing_) thread_->Abandon(false);
+  if (thread_ && !closing_) thread_->Abandon();
 }
 
 bool Connection::CheckUsable(Napi::Env env) {
@@ -234,9 +235,15 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// interrupt(hard): unblocks the connection thread now (abort, or close while reading).
-Napi::Value Connection::Interrupt(const Napi::CallbackInfo& info) {
-  if (thread_) thread_->session().Interrupt(info[0].ToBoolean().Value());
+// abandon(): gives the connection up now (abort, destroy); both directions unblock.
+Napi::Value Connection::Abandon(const Napi::CallbackInfo& info) {
+  if (thread_) thread_->session().Abandon();
+  return info.Env().Undefined();
+}
+
+// stopReading(): a blocked read returns, so that close() can still unpublish.
+Napi::Value Connection::StopReading(const Napi::CallbackInfo& info) {
+  if (thread_) thread_->session().StopReading();
   return info.Env().Undefined();
 }
 

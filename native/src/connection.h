@@ -26,7 +26,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value StopFile(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Interrupt(const Napi::CallbackInfo& info);
+  Napi::Value Abandon(const Napi::CallbackInfo& info);
+  Napi::Value StopReading(const Napi::CallbackInfo& info);
   Napi::Value TlsInfo(const Napi::CallbackInfo& info);
   Napi::Value SocketInfo(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);

@@ -37,7 +37,10 @@ void ConnectionThread::Log(int level, std::string message) {
   });
 }
 
-ConnectionThread::~ConnectionThread() { Abandon(true); }
+ConnectionThread::~ConnectionThread() {
+  Abandon();
+  Join();
+}
 
 void ConnectionThread::Submit(Work work, Completion completion) {
   Enqueue({std::move(work), std::move(completion), false});
@@ -54,15 +57,18 @@ void ConnectionThread::Enqueue(Job job) {
   wake_.notify_one();
 }
 
-void ConnectionThread::Abandon(bool wait) {
+void ConnectionThread::Abandon() {
   bool queueFinal = false;
   {
     std::lock_guard<std::mutex> guard(lock_);
     queueFinal = !finalQueued_;
   }
-  session_.Interrupt(true);
+  session_.Abandon();
   if (queueFinal) SubmitFinal([](Session& s, bool) { s.Close(); }, nullptr);
-  if (wait && thread_.joinable()) thread_.join();
+}
+
+void ConnectionThread::Join() {
+  if (thread_.joinable()) thread_.join();
 }
 
 bool ConnectionThread::TryJoin() {

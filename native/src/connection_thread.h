@@ -43,9 +43,11 @@ class ConnectionThread : public LogSink {
   void Submit(Work work, Completion completion);
   void SubmitFinal(Work work, Completion completion);
 
-  // JS thread: for a finalizer or environment teardown. Interrupts I/O, closes the
-  // session without telling JS, and (when `wait`) joins the thread.
-  void Abandon(bool wait);
+  // JS thread: for a finalizer or environment teardown. Abandons the session's I/O and
+  // queues its close without telling JS; the thread then ends by itself.
+  void Abandon();
+  // JS thread: waits for the thread to end (after Abandon() or a final job).
+  void Join();
 
   // JS thread. Joins the thread once it has finished; returns whether it has.
   bool TryJoin();

@@ -89,7 +89,7 @@ Status SendFlvFile(Session& session, const std::string& path, const FileSendOpti
   std::vector<FlvFileTag> tags;
   MediaClock clock;
   while (status.ok() && !counts->stopped) {
-    if (session.interrupted()) return Status::Error(code::kAborted, "sending the file was aborted");
+    if (session.abandoned()) return Status::Error(code::kAborted, "sending the file was aborted");
     if (session.FileSendStopped(options.id)) {
       counts->stopped = true;
       break;

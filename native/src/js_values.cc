@@ -121,6 +121,8 @@ Napi::Object TlsInfoToJs(Napi::Env env, const TlsInfo& info) {
   o.Set("engine", info.engineId.empty() ? env.Null() : Napi::String::New(env, info.engineId));
   o.Set("engineServed", info.engineServed);
   o.Set("resumed", info.resumed);
+  o.Set("handshakeCpuMs", info.handshakeCpuMs);
+  o.Set("handshakeMs", info.handshakeMs);
   return o;
 }
 

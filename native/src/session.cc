@@ -44,7 +44,9 @@ bool IsStreamEof(const RTMPPacket& packet) {
 }
 
 bool SocketReadable(RTMP* r) {
-  if (r->m_sb.sb_ssl != nullptr && SSL_pending(static_cast<SSL*>(r->m_sb.sb_ssl)) > 0) return true;
+  // SSL_has_pending, not SSL_pending: with read-ahead (tls_client.cc) whole records can sit
+  // unprocessed in OpenSSL's buffer, where neither SSL_pending nor poll() sees them.
+  if (r->m_sb.sb_ssl != nullptr && SSL_has_pending(static_cast<SSL*>(r->m_sb.sb_ssl))) return true;
   pollfd p = {r->m_sb.sb_socket, POLLIN, 0};
   return poll(&p, 1, 0) > 0;
 }
@@ -96,21 +98,28 @@ void Session::Teardown() {
   interruptFd_ = wakeFd_ = stopFd_ = -1;
 }
 
-void Session::Interrupt(bool hard) {
+void Session::Abandon() {
   std::lock_guard<std::mutex> lock(interruptLock_);
-  if (hard) interrupted_ = true;
-  if (hard && wakeFd_ >= 0) {
+  abandoned_ = true;
+  stopReading_ = true;
+  if (wakeFd_ >= 0) {
     uint64_t one = 1;
     (void)!write(wakeFd_, &one, sizeof(one));
   }
-  if (interruptFd_ >= 0) shutdown(interruptFd_, hard ? SHUT_RDWR : SHUT_RD);
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RDWR);
+}
+
+void Session::StopReading() {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  stopReading_ = true;
+  if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RD);
 }
 
 Status Session::Open(const OpenParams& params) {
   Status s = SetUp(params);
   if (s.ok()) s = Connect(params);
   if (s.ok()) s = StartStream();
-  if (!s.ok() && interrupted_) s = Status::Error(code::kAborted, "connect aborted");
+  if (!s.ok() && abandoned_) s = Status::Error(code::kAborted, "connect aborted");
   if (!s.ok()) Close();
   return s;
 }
@@ -119,6 +128,7 @@ Status Session::SetUp(const OpenParams& params) {
   r_ = NewRtmp();
   if (r_ == nullptr) return Status::Error(code::kInternal, "out of memory");
   url_ = params.url;
+  timeoutMs_ = params.timeoutMs;
   if (!RTMP_SetupURL(r_.get(), &url_[0])) {
     return Status::Error(code::kInvalidUrl, "librtmp could not parse the URL");
   }
@@ -164,7 +174,7 @@ Status Session::Connect(const OpenParams& params) {
   {
     std::lock_guard<std::mutex> lock(interruptLock_);
     interruptFd_ = dup(fd);
-    if (interrupted_) shutdown(fd, SHUT_RDWR);
+    if (abandoned_) shutdown(fd, SHUT_RDWR);
   }
   // What RTMP_Connect0 and RTMP_Connect would have set, minus their IPv4-only resolver.
   r_->m_sb.sb_socket = fd;
@@ -251,7 +261,7 @@ Status Session::StartStream() {
 
 Status Session::IoFailure(const char* what) {
   const int err = errno;
-  if (interrupted_) return Status::Error(code::kAborted, std::string(what) + " aborted");
+  if (abandoned_) return Status::Error(code::kAborted, std::string(what) + " aborted");
   if (server_.refused()) return server_.Refusal();
   Status s;
   if (err == EAGAIN || err == EWOULDBLOCK || r_->m_sb.sb_timedout) {
@@ -308,10 +318,12 @@ Status Session::Idle(int timeoutMs) {
   }
   // Through a tunnel the server speaks only in answers to our requests: just wait.
   const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
+  // What librtmp or OpenSSL already holds would not wake the poll.
+  if (!tunnel && DataPending()) return PollServer();
   pollfd fds[3] = {
       {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
   if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
-  if (interrupted_) return Status::Error(code::kAborted, "aborted");
+  if (abandoned_) return Status::Error(code::kAborted, "aborted");
   uint64_t stops = 0;
   if ((fds[1].revents & POLLIN) != 0) (void)!read(stopFd_, &stops, sizeof(stops));
   return PollServer();
@@ -347,7 +359,42 @@ Status Session::PollServer() {
   return Status::Ok();
 }
 
+// How a play ends when the connection does. Only the server's word makes it a normal end
+// (or our own close); a connection that simply closes or resets may have lost the end of
+// the stream, and a recorder must be able to tell.
+Status Session::ReadEnd(int err) {
+  if (server_.refused()) return server_.Refusal();
+  if (endSignalled_ || stopReading_) return Status::Ok();
+  Status s = Status::Error(
+      code::kConnectionClosed,
+      std::string("the server ") + (err == ECONNRESET ? "reset" : "closed") +
+          " the connection without ending the stream (no NetStream.Play.Complete, Play.Stop, "
+          "Play.UnpublishNotify or StreamEOF): what was read may be incomplete");
+  s.sysErrno = err;
+  return s;
+}
+
+// A player that waited `timeout` for the next message. Some servers (Node-Media-Server)
+// keep a player attached when the publisher leaves and never say the stream ended: that
+// silence is all a client sees, so the error says what it may mean.
+Status Session::ReadTimeout() {
+  Status s = Status::Error(
+      code::kTimeout,
+      "no message from the server for " + std::to_string(timeoutMs_) +
+          " ms, and it has not ended the stream: the publisher may have left on a server that "
+          "does not signal the end (Node-Media-Server, for one, never does), or the network "
+          "stalled");
+  s.sysErrno = EAGAIN;
+  return s;
+}
+
 Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
+  if (!pendingReadFailure_.ok()) {
+    Status failure = pendingReadFailure_;
+    pendingReadFailure_ = Status::Ok();
+    out->ended = true;
+    return failure;
+  }
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     out->ended = true;
     return Status::Ok();
@@ -358,14 +405,20 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
   while (out->data.size() < budgetBytes && (out->meta.empty() || DataPending())) {
     errno = 0;
     if (!RTMP_ReadPacket(r_.get(), &packet)) {
+      const int err = errno;
       RTMPPacket_Free(&packet);
-      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !interrupted_) {
+      if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !abandoned_) {
         if (!out->meta.empty()) return Status::Ok();
-        return IoFailure("read");
+        return stopReading_ ? IoFailure("read") : ReadTimeout();
       }
-      if (interrupted_ && out->meta.empty()) return IoFailure("read");
+      if (abandoned_ && out->meta.empty()) return IoFailure("read");
+      Status end = ReadEnd(err);
+      if (!end.ok() && !out->meta.empty()) {
+        pendingReadFailure_ = end;  // the messages first, the failure next time
+        return Status::Ok();
+      }
       out->ended = true;
-      return server_.refused() ? server_.Refusal() : Status::Ok();
+      return end;
     }
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
     server_.Note(packet);
@@ -382,9 +435,17 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     RTMPPacket_Free(&packet);
     // Play.Complete / Stop / UnpublishNotify (librtmp closes), or StreamEOF: nginx-rtmp
     // keeps a live subscriber waiting after the publisher left and only says StreamEOF.
-    if (kind == ClientPacket::kStreamEnded || streamEof || !RTMP_IsConnected(r_.get())) {
+    if (kind == ClientPacket::kStreamEnded || streamEof) endSignalled_ = true;
+    if (endSignalled_ || !RTMP_IsConnected(r_.get())) {
+      // librtmp also closes on a refusal (Play.Failed, StreamNotFound) or the server's
+      // `close` command: not a normal end.
+      Status end = ReadEnd(0);
+      if (!end.ok() && !out->meta.empty()) {
+        pendingReadFailure_ = end;
+        return Status::Ok();
+      }
       out->ended = true;
-      break;
+      return end;
     }
   }
   return Status::Ok();

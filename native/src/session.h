@@ -95,16 +95,19 @@ class Session {
   // Idempotent; the connection thread calls it when it ends, not when JS lets go.
   void Teardown();
 
-  // Any thread. `hard`: abandon the connection (both directions); otherwise only stop
-  // reading, so a blocked read returns and the close can still say goodbye.
-  void Interrupt(bool hard);
+  // Any thread: gives the connection up now, both directions: blocked I/O and a connect in
+  // progress return, and what runs next fails with ERR_ABORTED.
+  void Abandon();
+  // Any thread: stops reading only, so a blocked read returns and a close can still say
+  // goodbye (unpublish) on the socket.
+  void StopReading();
 
-  // Whether Interrupt(true) was called: long jobs stop between writes.
-  bool interrupted() const { return interrupted_; }
+  // Whether Abandon() was called: long jobs stop between writes.
+  bool abandoned() const { return abandoned_; }
 
   // A publisher with nothing due: waits up to `timeoutMs`, answering what the server sends
   // meanwhile (pings, a refusal). Returns early on StopFileSend() and, with ERR_ABORTED, on
-  // Interrupt(true).
+  // Abandon().
   Status Idle(int timeoutMs);
 
   // Any thread: asks file send `id` (see file_sender.h) to end between two batches.
@@ -125,6 +128,8 @@ class Session {
   Status PollServer();
   Status IoFailure(const char* what);
   bool DataPending();
+  Status ReadEnd(int err);
+  Status ReadTimeout();
 
   RtmpHandle r_;
   std::string url_;                        // librtmp keeps pointers into it
@@ -135,11 +140,18 @@ class Session {
 
   std::mutex interruptLock_;
   int interruptFd_ = -1;  // dup of the socket, kept until destruction
-  std::atomic<bool> interrupted_{false};
-  std::atomic<uint32_t> stopFileId_{0};  // 0: none (file sends count from 1)
-  int stopFd_ = -1;                      // eventfd: wakes Idle() for a stop
+  std::atomic<bool> abandoned_{false};
+  std::atomic<bool> stopReading_{false};  // our own close ends the read: a normal end
+  std::atomic<uint32_t> stopFileId_{0};   // 0: none (file sends count from 1)
+  int stopFd_ = -1;                       // eventfd: wakes Idle() for a stop
 
-  ServerStatus server_;                  // what the server said in its command replies
+  ServerStatus server_;  // what the server said in its command replies
+  int timeoutMs_ = 0;
+  // A player's end: the server said the stream ended (Play.Complete/Stop/UnpublishNotify
+  // or StreamEOF); without that, a closed connection is an error, held back while the
+  // messages read before it are delivered.
+  bool endSignalled_ = false;
+  Status pendingReadFailure_;
   int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
 
   bool usesTls_ = false;

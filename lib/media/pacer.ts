@@ -17,9 +17,9 @@ export class Pacer {
     return this.#anchor.wallMs + (mediaMs - this.#anchor.mediaMs) - now;
   }
 
-  /** Resolves when `mediaMs` is due, or at once when the signal aborts. */
-  async waitFor(mediaMs: number): Promise<void> {
-    const signal = this.#signal;
+  /** Resolves when `mediaMs` is due, or at once when the signal (the pacer's, or this call's) aborts. */
+  async waitFor(mediaMs: number, callSignal?: AbortSignal): Promise<void> {
+    const signal = callSignal ?? this.#signal;
     for (;;) {
       const delay = this.delayFor(mediaMs);
       if (delay <= 0 || signal?.aborted) return;

@@ -1,0 +1,318 @@
+// Destination: one place a camera's stream goes, with everything that is its own — the
+// connection, a send queue with the congestion rules, reconnection with backoff, a start gate
+// and counters. Destinations of one encode share nothing but the muxer's tags (and their
+// buffers): a destination that stalls or reconnects only ever drops its own frames.
+import { EventEmitter } from 'node:events';
+import { openConnection, type RtmpConnection } from '../connection';
+import { ErrorCodes, RtmpError } from '../errors';
+import type { FlvTag } from '../flv';
+import type { RtmpOptions } from '../options';
+import { isConfigurationTag } from '../flv-tags';
+import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
+import { StartGate } from './start-gate';
+
+export interface ReconnectOptions {
+  /** Attempts after a failure before giving up (default 25, as OBS). */
+  retries?: number;
+  /** Delay before the first attempt, ms (default 2000, as OBS). */
+  initialDelayMs?: number;
+  /** Each further delay is the last one times this (default 1.5, as OBS). */
+  factor?: number;
+  /** Delays stop growing here, ms (default 15 minutes, as OBS). */
+  maxDelayMs?: number;
+  /** Up to this much is added to the factor at random, so cameras do not retry in step (default 0.05, as OBS). */
+  jitter?: number;
+}
+
+export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = {
+  retries: 25,
+  initialDelayMs: 2000,
+  factor: 1.5,
+  maxDelayMs: 15 * 60_000,
+  jitter: 0.05,
+};
+
+/** A destination once its options are checked and merged with the camera's. */
+export interface DestinationConfig extends SendQueueOptions {
+  url: string | URL;
+  /** The URL with its stream key masked. */
+  maskedUrl: string;
+  rtmp: RtmpOptions | undefined;
+  reconnect: Required<ReconnectOptions> | undefined;
+  retryFirstConnection: boolean;
+}
+
+/** Every destination event says which destination it is about: its index and masked URL. */
+export interface DestinationRef {
+  destination: number;
+  url: string;
+}
+
+/** `reconnecting`: what failed (its code only: messages may quote server text) and when the next attempt is. */
+export interface ReconnectingEvent extends DestinationRef {
+  attempt: number;
+  delayMs: number;
+  code: string;
+}
+
+/** `connected`: the first connection, made in the background (retryFirstConnection). */
+export interface ConnectedEvent extends DestinationRef {
+  attempt: number;
+}
+
+export interface ReconnectedEvent extends DestinationRef {
+  attempt: number;
+  reconnects: number;
+}
+
+/** `failed`: a destination gave up after its retries; the others go on. */
+export interface FailedEvent extends DestinationRef {
+  code: string;
+  error: RtmpError;
+}
+
+export type DestinationDropEvent = DropEvent & DestinationRef;
+
+export interface DestinationStats extends SendQueueStats, DestinationRef {
+  connected: boolean;
+  /** Gave up after its retries: nothing more goes to it. */
+  failed: boolean;
+  reconnects: number;
+  /** Bytes the current connection has been handed and not yet written. */
+  connectionQueuedBytes: number;
+  /** Frames the muxer handed to this destination. */
+  videoFramesIn: number;
+  audioFramesIn: number;
+  /** Frames written to this destination's socket (their writeTags() resolved). */
+  videoFramesSent: number;
+  audioFramesSent: number;
+  /** Video frames held back after a (re)connect until the next keyframe. */
+  skippedVideoFrames: number;
+  /** Frames in the batch a failing connection was writing: maybe sent, maybe not. */
+  videoFramesLostInFlight: number;
+  audioFramesLostInFlight: number;
+  /** Frames that came after the destination failed for good. */
+  videoFramesAfterFailure: number;
+  audioFramesAfterFailure: number;
+  /** Dropped frames by reason ('non-key', 'all-video', 'audio-bound', 'disconnect'). */
+  droppedByReason: Record<DropEvent['reason'], { videoFrames: number; audioFrames: number }>;
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof RtmpError ? error.code : ErrorCodes.INTERNAL;
+}
+
+function frameCounts(tags: readonly FlvTag[]): { video: number; audio: number } {
+  let video = 0;
+  let audio = 0;
+  for (const tag of tags) {
+    if (isConfigurationTag(tag)) continue;
+    if (tag.type === 'video') video++;
+    else audio++;
+  }
+  return { video, audio };
+}
+
+export class Destination extends EventEmitter {
+  readonly index: number;
+  readonly #config: DestinationConfig;
+  readonly #queue: SendQueue;
+  readonly #gate = new StartGate();
+  #connection: RtmpConnection | undefined;
+  #reconnects = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #attempting: AbortController | undefined;
+  #closed = false;
+  #failure: RtmpError | undefined;
+  #everConnected = false;
+  readonly #counts = {
+    videoFramesIn: 0,
+    audioFramesIn: 0,
+    videoFramesSent: 0,
+    audioFramesSent: 0,
+    videoFramesLostInFlight: 0,
+    audioFramesLostInFlight: 0,
+    videoFramesAfterFailure: 0,
+    audioFramesAfterFailure: 0,
+  };
+  readonly #dropped: DestinationStats['droppedByReason'] = {
+    'non-key': { videoFrames: 0, audioFrames: 0 },
+    'all-video': { videoFrames: 0, audioFrames: 0 },
+    'audio-bound': { videoFrames: 0, audioFrames: 0 },
+    disconnect: { videoFrames: 0, audioFrames: 0 },
+  };
+
+  constructor(index: number, config: DestinationConfig) {
+    super();
+    this.index = index;
+    this.#config = config;
+    this.#queue = new SendQueue(config);
+    this.#queue.on('drop', (event: DropEvent) => {
+      this.#dropped[event.reason].videoFrames += event.videoFrames;
+      this.#dropped[event.reason].audioFrames += event.audioFrames;
+      this.emit('drop', { ...event, ...this.#ref() } satisfies DestinationDropEvent);
+    });
+  }
+
+  /** The URL with the stream key masked. */
+  get url(): string {
+    return this.#config.maskedUrl;
+  }
+
+  get failure(): RtmpError | undefined {
+    return this.#failure;
+  }
+
+  /** Starts on an open connection, or (undefined) connects in the background by the retry policy. */
+  start(connection: RtmpConnection | undefined): void {
+    if (connection) {
+      this.#use(connection);
+      return;
+    }
+    // After the caller has had a chance to listen for the first attempt's events.
+    this.#timer = setTimeout(() => void this.#attempt(0, 0), 0);
+  }
+
+  /** The muxer's tags: queued (never waited for), through the gate. */
+  push(tags: readonly FlvTag[]): void {
+    const { video, audio } = frameCounts(tags);
+    this.#counts.videoFramesIn += video;
+    this.#counts.audioFramesIn += audio;
+    if (this.#failure) {
+      this.#counts.videoFramesAfterFailure += video;
+      this.#counts.audioFramesAfterFailure += audio;
+      return;
+    }
+    void this.#queue.writeTags(this.#gate.pass(tags));
+  }
+
+  stats(): DestinationStats {
+    return {
+      ...this.#ref(),
+      ...this.#queue.stats(),
+      ...this.#counts,
+      skippedVideoFrames: this.#gate.stats().skippedVideoFrames,
+      droppedByReason: structuredClone(this.#dropped),
+      connected: this.#connection !== undefined,
+      failed: this.#failure !== undefined,
+      reconnects: this.#reconnects,
+      connectionQueuedBytes: this.#connection?.stats().queuedBytes ?? 0,
+    };
+  }
+
+  /** The current connection (undefined while disconnected), e.g. for its tlsInfo(). */
+  connection(): RtmpConnection | undefined {
+    return this.#connection;
+  }
+
+  /** Stops retrying, sends what is queued (if connected) and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#attempting?.abort();
+    const connection = this.#connection;
+    if (!connection) {
+      this.#queue.detach(); // never sent: counted as lost with the connection
+      return;
+    }
+    await this.#queue.idle();
+    this.#connection = undefined;
+    this.#queue.detach();
+    await connection.close();
+  }
+
+  #ref(): DestinationRef {
+    return { destination: this.index, url: this.#config.maskedUrl };
+  }
+
+  #use(connection: RtmpConnection): void {
+    this.#everConnected = true;
+    this.#connection = connection;
+    // Counts what each batch did: written, or lost with the connection.
+    const sink = {
+      writeTags: (batch: readonly FlvTag[]): Promise<void> =>
+        connection.writeTags(batch).then(
+          () => {
+            const { video, audio } = frameCounts(batch);
+            this.#counts.videoFramesSent += video;
+            this.#counts.audioFramesSent += audio;
+          },
+          (error: unknown) => {
+            const { video, audio } = frameCounts(batch);
+            this.#counts.videoFramesLostInFlight += video;
+            this.#counts.audioFramesLostInFlight += audio;
+            throw error;
+          },
+        ),
+    };
+    this.#queue.attach(sink, (error) => this.#lost(connection, error));
+  }
+
+  // The session of `connection` is over: what it had queued is gone; the next one starts at
+  // the gate (headers again, video from a keyframe).
+  #lost(connection: RtmpConnection, error: unknown): void {
+    if (this.#connection !== connection) return;
+    this.#connection = undefined;
+    void connection.destroy();
+    this.#gate.restart();
+    if (this.#closed) return;
+    if (!this.#config.reconnect) {
+      this.#giveUp(error);
+      return;
+    }
+    this.#schedule(1, this.#config.reconnect.initialDelayMs, error);
+  }
+
+  #schedule(attempt: number, delayMs: number, error: unknown): void {
+    const policy = this.#config.reconnect;
+    if (!policy || attempt > policy.retries) {
+      this.#giveUp(error);
+      return;
+    }
+    const event: ReconnectingEvent = { ...this.#ref(), attempt, delayMs: Math.round(delayMs), code: errorCode(error) };
+    this.emit('reconnecting', event);
+    this.#timer = setTimeout(() => void this.#attempt(attempt, delayMs), delayMs);
+  }
+
+  async #attempt(attempt: number, delayMs: number): Promise<void> {
+    const policy = this.#config.reconnect as Required<ReconnectOptions>;
+    const controller = new AbortController();
+    this.#attempting = controller;
+    const userSignal = this.#config.rtmp?.signal;
+    const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
+    let connection: RtmpConnection;
+    try {
+      connection = await openConnection(this.#config.url, { ...this.#config.rtmp, signal }, 'publish');
+    } catch (error) {
+      if (this.#closed || userSignal?.aborted) return;
+      const factor = policy.factor + Math.random() * policy.jitter;
+      // The first connection's immediate attempt (0, no delay) is followed by the initial delay.
+      const next = delayMs === 0 ? policy.initialDelayMs : Math.min(delayMs * factor, policy.maxDelayMs);
+      this.#schedule(attempt + 1, next, error);
+      return;
+    } finally {
+      this.#attempting = undefined;
+    }
+    if (this.#closed) {
+      await connection.close();
+      return;
+    }
+    if (!this.#everConnected) {
+      this.#use(connection);
+      this.emit('connected', { ...this.#ref(), attempt } satisfies ConnectedEvent);
+      return;
+    }
+    this.#reconnects++;
+    this.#use(connection);
+    this.emit('reconnected', { ...this.#ref(), attempt, reconnects: this.#reconnects } satisfies ReconnectedEvent);
+  }
+
+  #giveUp(error: unknown): void {
+    this.#failure =
+      error instanceof RtmpError ? error : new RtmpError(ErrorCodes.INTERNAL, 'The connection failed', { cause: error });
+    // What is still queued will never go: count it as lost with the connection.
+    this.#queue.detach();
+    this.emit('failed', { ...this.#ref(), code: this.#failure.code, error: this.#failure } satisfies FailedEvent);
+  }
+}
