@@ -10,6 +10,8 @@ export const ExitCodes = {
   NETWORK: 3,
   TLS: 4,
   STREAM: 5,
+  /** `librtmp check`: a rule of the platform profile failed. */
+  CHECK_FAILED: 6,
   INTERRUPTED: 130,
   TERMINATED: 143,
 } as const;
