@@ -73,6 +73,24 @@ const QUIET_CODES = new Set<string>([ErrorCodes.CLOSED, ErrorCodes.ABORTED, Erro
 /** How much one native read may gather before handing it to JS. */
 const READ_BUDGET_BYTES = 256 * 1024;
 
+/**
+ * Connects and starts publishing or playing: what publish(), read() and connect() do. Not
+ * exported from the package; set by RtmpConnection's static block, which can reach its
+ * private constructor.
+ */
+export let openConnection: (urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode) => Promise<RtmpConnection>;
+
+/**
+ * Checks a URL and options as openConnection() would, without connecting (coded errors);
+ * returns the URL with its stream key masked. For callers that connect later, like a camera
+ * that starts before its network is up. Not exported from the package.
+ */
+export function checkConnection(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): string {
+  const url = parseRtmpUrl(urlInput);
+  openParams(url, validateOptions(options), mode === 'publish');
+  return url.redacted;
+}
+
 export class RtmpConnection extends EventEmitter {
   /** The URL with the stream key and query tokens masked. */
   readonly url: string;
@@ -82,6 +100,7 @@ export class RtmpConnection extends EventEmitter {
   readonly #parser = new FlvParser();
   #closePromise: Promise<void> | undefined;
   #ended = false;
+  #readError: RtmpError | undefined;
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
@@ -99,60 +118,57 @@ export class RtmpConnection extends EventEmitter {
     this.#redact = redact;
   }
 
-  /**
-   * Checks a URL and options as open() would, without connecting (coded errors); returns the
-   * URL with its stream key masked. For callers that connect later, like a camera that starts
-   * before its network is up.
-   */
-  static check(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): string {
-    const url = parseRtmpUrl(urlInput);
-    openParams(url, validateOptions(options), mode === 'publish');
-    return url.redacted;
-  }
+  // openConnection() below is the only way to make one: it needs the private constructor
+  // and fields, and it is not part of the public class.
+  static {
+    openConnection = async (urlInput, options, mode) => {
+      const callSite = captureCallSite();
+      const url = parseRtmpUrl(urlInput);
+      const opts = validateOptions(options);
+      const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
+      const params = openParams(url, opts, mode === 'publish');
+      const signal = opts.signal;
+      if (signal?.aborted) throw abortError(signal.reason);
 
-  /** Connects and starts publishing or playing. Prefer publish(), read() and connect(). */
-  static async open(urlInput: string | URL, options: RtmpOptions | undefined, mode: ConnectionMode): Promise<RtmpConnection> {
-    const callSite = captureCallSite();
-    const url = parseRtmpUrl(urlInput);
-    const opts = validateOptions(options);
-    const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
-    const params = openParams(url, opts, mode === 'publish');
-    const signal = opts.signal;
-    if (signal?.aborted) throw abortError(signal.reason);
-
-    const native = new binding.Connection();
-    const connection = new RtmpConnection(native, url.redacted, mode, redact);
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        native.abandon();
-        native.close(() => undefined);
-        reject(abortError(signal?.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const log = nativeLogHandler(opts, redact, url.redacted);
-      native.open(params, (failure) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (settled) return;
-        settled = true;
-        if (failure) {
-          // Rejects once the connection thread is gone: nothing is left behind.
-          native.close(() => reject(fromNative(failure, redact, callSite)));
-        } else {
-          resolve();
-        }
-      }, log?.handler, log?.level);
-    });
-    connection.#connectTimeMs = performance.now() - started;
-    if (signal) {
-      const onAbort = (): void => void connection.destroy(abortError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      connection.once('close', () => signal.removeEventListener('abort', onAbort));
-    }
-    return connection;
+      const native = new binding.Connection();
+      const connection = new RtmpConnection(native, url.redacted, mode, redact);
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const onAbort = (): void => {
+          if (settled) return;
+          settled = true;
+          native.abandon();
+          native.close(() => undefined);
+          reject(abortError(signal?.reason));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const log = nativeLogHandler(opts, redact, url.redacted);
+        native.open(
+          params,
+          (failure) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (settled) return;
+            settled = true;
+            if (failure) {
+              // Rejects once the connection thread is gone: nothing is left behind.
+              native.close(() => reject(fromNative(failure, redact, callSite)));
+            } else {
+              resolve();
+            }
+          },
+          log?.handler,
+          log?.level,
+        );
+      });
+      connection.#connectTimeMs = performance.now() - started;
+      if (signal) {
+        const onAbort = (): void => void connection.destroy(abortError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        connection.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      return connection;
+    };
   }
 
   get closed(): boolean {
@@ -303,10 +319,17 @@ export class RtmpConnection extends EventEmitter {
 
   // --- Playing ---------------------------------------------------------------------------------
 
-  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  /**
+   * The next tags that have arrived (waits for at least one); null once the stream ended,
+   * which is only when the server said so (NetStream.Play.Complete, Play.Stop,
+   * Play.UnpublishNotify or StreamEOF) or this side closed. A connection that closes or
+   * resets without that rejects with ERR_CONNECTION_CLOSED once the tags read before it
+   * have been returned; a server that goes silent, with ERR_TIMEOUT after `timeout`.
+   */
   readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
     const callSite = captureCallSite();
     if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#readError) return Promise.reject(this.#readError);
     if (this.#ended) return Promise.resolve(null);
     try {
       this.#checkOpen();
@@ -319,11 +342,19 @@ export class RtmpConnection extends EventEmitter {
       .finally(() => {
         this.#readPending = false;
       })
-      .then(([data, meta, ended]) => {
-        const tags = unpackTags(data, meta);
-        if (ended) this.#ended = true;
-        return tags.length === 0 && ended ? null : tags;
-      });
+      .then(
+        ([data, meta, ended]) => {
+          const tags = unpackTags(data, meta);
+          if (ended) this.#ended = true;
+          return tags.length === 0 && ended ? null : tags;
+        },
+        (error: RtmpError) => {
+          // A stream that ended in an error stays failed: later reads say so again. A
+          // timeout leaves the connection open, to be read again.
+          if (error.code !== ErrorCodes.TIMEOUT) this.#readError = error;
+          throw error;
+        },
+      );
   }
 
   /** Every tag until the stream ends; ending the loop early does not close the connection. */

@@ -1,5 +1,5 @@
 // node-librtmp: RTMP, RTMPS and RTMPE for Node.js on librtmp and a static OpenSSL 1.1.1.
-import { RtmpConnection, type ConnectionMode } from './connection';
+import { openConnection, type ConnectionMode, type RtmpConnection } from './connection';
 import type { FlvTag } from './flv';
 import { binding, type NativeEngineReport, type NativeVersions } from './native';
 import type { RtmpOptions } from './options';
@@ -33,6 +33,17 @@ export {
   type ReconnectingEvent,
   type ReconnectOptions,
 } from './media/reconnecting-publisher';
+export { FACEBOOK, YOUTUBE, PLATFORM_PROFILES, type LevelRow, type PlatformProfile, type ProfileName, type VideoBitrateRow } from './media/platform-profiles';
+export {
+  resolveProfile,
+  StreamRules,
+  WarningCodes,
+  type ProfileOption,
+  type ProfileWarning,
+  type RuleResult,
+  type RuleStatus,
+  type WarningCode,
+} from './media/stream-rules';
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
@@ -46,17 +57,17 @@ export interface ConnectOptions extends RtmpOptions {
 /** Opens a connection for playing (default) or publishing. */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<RtmpConnection> {
   const { mode = 'play', ...rest } = options ?? {};
-  return RtmpConnection.open(url, rest, mode);
+  return openConnection(url, rest, mode);
 }
 
 /** Connects and starts publishing; write tags or FLV bytes to the result. */
 export function publish(url: string | URL, options?: RtmpOptions): Promise<RtmpConnection> {
-  return RtmpConnection.open(url, options, 'publish');
+  return openConnection(url, options, 'publish');
 }
 
 /** Plays a stream: its FLV tags, until the stream ends. Leaving the loop closes the connection. */
 export async function* read(url: string | URL, options?: RtmpOptions): AsyncGenerator<FlvTag, void, undefined> {
-  const connection = await RtmpConnection.open(url, options, 'play');
+  const connection = await openConnection(url, options, 'play');
   try {
     yield* connection.tags();
   } finally {

@@ -1,5 +1,6 @@
 // The addon's surface, as native/src/addon.cc and connection.cc define it. Everything here
 // is thin: arguments are validated in lib/ before they reach it.
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** A failure as the addon reports it (plain data; lib/errors.ts turns it into RtmpError). */
@@ -233,9 +234,47 @@ export interface NativeBinding {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
 
-/** The package root: dist/lib/ after compilation, lib/ when run from source. */
-const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+/**
+ * The package root, where node-gyp-build looks for prebuilds/ and build/: the nearest
+ * directory above `from` with a package.json (dist/lib/ compiled, lib/ from source).
+ */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`node-librtmp: no package.json above ${from}`);
+  }
+}
 
-export const binding: NativeBinding = load(packageRoot);
+/** Where a prebuilt addon for this machine would be (node-gyp-build's naming). */
+function prebuildDir(root: string): string {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+}
+
+/**
+ * Loads the addon from `root` as node-gyp-build does (build/Release/, then prebuilds/); when
+ * that fails, says which prebuild was looked for and how to build one, with the loader's own
+ * error as the cause.
+ */
+export function loadBinding(root: string): NativeBinding {
+  try {
+    return nodeGypBuild(root);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const glibc = /GLIBC_[\d.]+/.exec(reason);
+    const lines = [
+      `node-librtmp: could not load its native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}, N-API ${process.versions.napi ?? '?'}).`,
+      `Looked for a prebuilt binary in ${prebuildDir(root)}/ and a local build in ${path.join(root, 'build', 'Release')}/.`,
+      glibc
+        ? `The binary needs ${glibc[0]}, newer than this system's C library: build from source here (below).`
+        : 'Prebuilt binaries exist for linux-x64, linux-arm64 and linux-arm (ARMv7 hard-float), glibc 2.28 or later (docs/PREBUILDS.md).',
+      'To build from source: npm install node-librtmp --build-from-source (needs cmake, a C/C++ compiler, make, patch and',
+      "zlib's headers; on Debian: apt-get install cmake g++ make patch zlib1g-dev). See docs/BUILDING.md.",
+      `The loader said: ${reason}`,
+    ];
+    throw new Error(lines.join('\n'), { cause: error });
+  }
+}
+
+export const binding: NativeBinding = loadBinding(packageRoot());

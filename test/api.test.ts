@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
-import { connect, ErrorCodes, publish, RtmpError, setLogger, type LogEntry } from '../lib/index';
+import { connect, ErrorCodes, publish, RtmpConnection, RtmpError, setLogger, type LogEntry } from '../lib/index';
 import { FlvParser } from '../lib/flv';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffmpegPublish, ffprobeFrames } from './helpers/media';
@@ -199,6 +199,42 @@ describe('the API', () => {
     assert.ok(failed instanceof RtmpError);
     assert.equal(failed.code, ErrorCodes.CLOSED);
     assert.deepEqual(errors, [], 'a deliberate destroy is not an error event');
+  });
+
+  test("'error' fires once, with the code the failed write rejects with, when the server dies under a publisher", async () => {
+    const doomed = await startNginx();
+    let stopped = false;
+    try {
+      const pub = await publish(doomed.url('live', 'dies'));
+      const errors: RtmpError[] = [];
+      pub.on('error', (e: RtmpError) => errors.push(e));
+      await pub.writeTag({ type: 'audio', timestamp: 0, data: Buffer.from([0xaf, 1, 0x21, 0]) });
+      await doomed.stop();
+      stopped = true;
+      // The first writes after the kill may still fit the socket's buffer; a later one meets
+      // the reset. Bounded by count, not time.
+      let failure: unknown;
+      for (let i = 1; i <= 1000 && failure === undefined; i++) {
+        await pub.writeTag({ type: 'audio', timestamp: i * 23, data: Buffer.alloc(16 * 1024) }).catch((e: unknown) => {
+          failure = e;
+        });
+      }
+      assert.ok(failure instanceof RtmpError, 'a write failed once the server was gone');
+      assert.ok(
+        [ErrorCodes.CONNECTION_CLOSED, ErrorCodes.IO, ErrorCodes.TIMEOUT].includes(failure.code as never),
+        `a connection failure, not ${failure.code}`,
+      );
+      assert.equal(errors.length, 1, "one 'error' event");
+      assert.equal(errors[0], failure, 'the event carries the error the write rejected with');
+      await pub.close();
+    } finally {
+      if (!stopped) await doomed.stop();
+    }
+  });
+
+  test('connections are made by publish(), read() and connect() only: no public static open/check', () => {
+    assert.equal(Object.hasOwn(RtmpConnection, 'open'), false);
+    assert.equal(Object.hasOwn(RtmpConnection, 'check'), false);
   });
 
   test('the stream key appears in no error, message or inspected object', async () => {

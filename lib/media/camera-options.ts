@@ -2,7 +2,7 @@
 // queue's bounds and the list of destinations (each URL parsed, none twice, no option that
 // belongs to the shared encode set on one destination). Every refusal is a coded error that
 // names the destination by index and masked URL, never by its key.
-import { RtmpConnection } from '../connection';
+import { checkConnection } from '../connection';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
 import { parseRtmpUrl } from '../url';
@@ -50,7 +50,7 @@ export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
 const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations']);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -145,7 +145,7 @@ export function resolveDestinations(target: string | URL | undefined, options: C
     if (retryFirstConnection && !reconnect) throw invalidArg(`${where}retryFirstConnection needs reconnect (it retries by its policy)`);
     let maskedUrl: string;
     try {
-      maskedUrl = RtmpConnection.check(spec.url, rtmp, 'publish');
+      maskedUrl = checkConnection(spec.url, rtmp, 'publish');
     } catch (error) {
       if (target === undefined && error instanceof RtmpError) throw new RtmpError(error.code, `destinations[${index}]: ${error.message}`);
       throw error;

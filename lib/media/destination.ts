@@ -3,7 +3,7 @@
 // and counters. Destinations of one encode share nothing but the muxer's tags (and their
 // buffers): a destination that stalls or reconnects only ever drops its own frames.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection } from '../connection';
+import { openConnection, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
@@ -283,7 +283,7 @@ export class Destination extends EventEmitter {
     const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
     let connection: RtmpConnection;
     try {
-      connection = await RtmpConnection.open(this.#config.url, { ...this.#config.rtmp, signal }, 'publish');
+      connection = await openConnection(this.#config.url, { ...this.#config.rtmp, signal }, 'publish');
     } catch (error) {
       if (this.#closed || userSignal?.aborted) return;
       const factor = policy.factor + Math.random() * policy.jitter;

@@ -6,7 +6,7 @@
 // timestamps. While disconnected its queue keeps bounding itself: an outage never buffers
 // without limit.
 import { EventEmitter } from 'node:events';
-import { RtmpConnection } from '../connection';
+import { openConnection, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
@@ -14,7 +14,8 @@ import { resolveDestinations, type CameraOptions } from './camera-options';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { Destination, type DestinationConfig, type DestinationDropEvent, type DestinationStats, type FailedEvent } from './destination';
 import type { VideoFrame } from './h264';
-import { annexBCodec, MediaPublisher, type MediaPublisherStats } from './muxer';
+import { annexBCodec, checkProfileOptions, MediaPublisher, type MediaPublisherStats } from './muxer';
+import type { ProfileWarning } from './stream-rules';
 import type { SendQueueStats } from './send-queue';
 
 export type { CameraOptions, DestinationOptions } from './camera-options';
@@ -65,8 +66,10 @@ export async function publishCamera(first: string | URL | CameraOptions, second?
   const byOptions = typeof first === 'object' && first !== null && !(first instanceof URL);
   const options = (byOptions ? first : second) ?? {};
   const configs = resolveDestinations(byOptions ? undefined : (first as string | URL), options);
+  // Strict profile refusals come before a connection is opened.
+  checkProfileOptions(options);
   const opened = await Promise.allSettled(
-    configs.map((config) => (config.retryFirstConnection ? undefined : RtmpConnection.open(config.url, config.rtmp, 'publish'))),
+    configs.map((config) => (config.retryFirstConnection ? undefined : openConnection(config.url, config.rtmp, 'publish'))),
   );
   const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
@@ -113,6 +116,7 @@ export class ReconnectingPublisher extends EventEmitter {
       },
     };
     this.#publisher = new MediaPublisher(fanOut, options);
+    this.#publisher.on('warning', (warning: ProfileWarning) => this.emit('warning', warning));
     for (const destination of this.#destinations) {
       for (const name of DESTINATION_EVENTS) destination.on(name, (event: unknown) => this.emit(name, event));
       destination.on('drop', (event: DestinationDropEvent) => this.emit('drop', this.#explain(event)));
@@ -152,7 +156,18 @@ export class ReconnectingPublisher extends EventEmitter {
       this.#firstWrite ??= { wallMs: performance.now(), mediaMs };
       this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
     }
-    return write();
+    return write().catch((error: unknown) => this.#refused(error));
+  }
+
+  // Strict profile mode refused the stream: the session ends with that error (an 'error'
+  // event, every later write refused with it) and every destination is closed.
+  #refused(error: unknown): never {
+    if (error instanceof RtmpError && error.code === ErrorCodes.PROFILE_VIOLATION && !this.#failure) {
+      this.#failure = error;
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      void Promise.all(this.#destinations.map((destination) => destination.close()));
+    }
+    throw error;
   }
 
   // Says whether frames were dropped for running ahead of the clock or for a slow link.
