@@ -30,6 +30,17 @@ export interface ConnectionStats extends NativeStats {
   uptimeMs: number;
 }
 
+/**
+ * `reconnectRequest` (publishing): the server sent Enhanced RTMP v2's
+ * NetConnection.Connect.ReconnectRequest, asking for a new connection — to `tcUrl` when it
+ * gave one (as the server sent it: log `maskedTcUrl`, which has this connection's secrets
+ * masked). Seen while writing; the connection goes on working. publishCamera() acts on it.
+ */
+export interface ReconnectRequestEvent {
+  tcUrl?: string;
+  maskedTcUrl?: string;
+}
+
 export interface OperationOptions {
   /** Aborting cancels the operation; RTMP cannot take back half a message, so it destroys
    * the connection and the operation fails with AbortError (ERR_ABORTED). */
@@ -235,12 +246,14 @@ export class RtmpConnection extends EventEmitter {
       const { bodies, meta, bytes } = packTags(tags);
       if (bodies.length === 0) return Promise.resolve();
       this.#queuedBytes += bytes;
-      const done = this.#submit(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
+      const done = this.#submit<[string | undefined]>(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
       return done
         .finally(() => {
           this.#queuedBytes -= bytes;
         })
-        .then(() => undefined);
+        .then(([tcUrl]) => {
+          if (tcUrl !== undefined) this.#reconnectRequested(tcUrl);
+        });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -416,6 +429,12 @@ export class RtmpConnection extends EventEmitter {
         else resolve(results);
       });
     });
+  }
+
+  // The server's words, masked: a tcUrl may carry tokens, and never carries the key as sent.
+  #reconnectRequested(tcUrl: string): void {
+    const event: ReconnectRequestEvent = tcUrl === '' ? {} : { tcUrl, maskedTcUrl: this.#redact(tcUrl) };
+    this.emit('reconnectRequest', event);
   }
 
   // A destroyed connection reports why it was destroyed, not the I/O error that followed.

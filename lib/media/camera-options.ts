@@ -71,6 +71,7 @@ function checkReconnect(value: unknown, where: string): Required<ReconnectOption
   finite('factor', 1);
   finite('maxDelayMs', 0);
   finite('jitter', 0);
+  finite('requestIntervalMs', 0);
   if (policy.maxDelayMs < policy.initialDelayMs) throw invalidArg(`${where}reconnect.maxDelayMs must be >= initialDelayMs`);
   return policy;
 }

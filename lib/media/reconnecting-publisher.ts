@@ -28,6 +28,7 @@ export type {
   ReconnectedEvent,
   ReconnectingEvent,
   ReconnectOptions,
+  ReconnectRequestedEvent,
 } from './destination';
 
 /**
@@ -51,7 +52,7 @@ export interface CameraStats extends MediaPublisherStats, SendQueueStats {
   destinations: DestinationStats[];
 }
 
-const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed'] as const;
+const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed', 'reconnectRequest'] as const;
 
 /**
  * Connects and returns a publisher that reconnects on its own: `publishCamera(url, options)`

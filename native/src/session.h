@@ -119,6 +119,9 @@ class Session {
   const SocketEndpoints& endpoints() const { return endpoints_; }
   bool usesTls() const { return usesTls_; }
   const SessionStats& stats() const { return stats_; }
+  // Connection thread: a ReconnectRequest the server sent since the last call (see
+  // ServerStatus::TakeReconnectRequest).
+  bool TakeReconnectRequest(std::string* tcUrl) { return server_.TakeReconnectRequest(tcUrl); }
 
  private:
   Status SetUp(const OpenParams& params);
