@@ -30,6 +30,17 @@ export interface ConnectionStats extends NativeStats {
   uptimeMs: number;
 }
 
+/**
+ * `reconnectRequest` (publishing): the server sent Enhanced RTMP v2's
+ * NetConnection.Connect.ReconnectRequest, asking for a new connection — to `tcUrl` when it
+ * gave one (as the server sent it: log `maskedTcUrl`, which has this connection's secrets
+ * masked). Seen while writing; the connection goes on working. publishCamera() acts on it.
+ */
+export interface ReconnectRequestEvent {
+  tcUrl?: string;
+  maskedTcUrl?: string;
+}
+
 export interface OperationOptions {
   /** Aborting cancels the operation; RTMP cannot take back half a message, so it destroys
    * the connection and the operation fails with AbortError (ERR_ABORTED). */
@@ -101,6 +112,7 @@ export class RtmpConnection extends EventEmitter {
   readonly #parser = new FlvParser();
   #closePromise: Promise<void> | undefined;
   #ended = false;
+  #readError: RtmpError | undefined;
   #readPending = false;
   #failure: RtmpError | undefined;
   #queuedBytes = 0;
@@ -235,12 +247,14 @@ export class RtmpConnection extends EventEmitter {
       const { bodies, meta, bytes } = packTags(tags);
       if (bodies.length === 0) return Promise.resolve();
       this.#queuedBytes += bytes;
-      const done = this.#submit(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
+      const done = this.#submit<[string | undefined]>(callSite, options?.signal, (cb) => this.#native.write(bodies, meta, cb));
       return done
         .finally(() => {
           this.#queuedBytes -= bytes;
         })
-        .then(() => undefined);
+        .then(([tcUrl]) => {
+          if (tcUrl !== undefined) this.#reconnectRequested(tcUrl);
+        });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -319,10 +333,17 @@ export class RtmpConnection extends EventEmitter {
 
   // --- Playing ---------------------------------------------------------------------------------
 
-  /** The next tags that have arrived (waits for at least one); null once the stream ended. */
+  /**
+   * The next tags that have arrived (waits for at least one); null once the stream ended,
+   * which is only when the server said so (NetStream.Play.Complete, Play.Stop,
+   * Play.UnpublishNotify or StreamEOF) or this side closed. A connection that closes or
+   * resets without that rejects with ERR_CONNECTION_CLOSED once the tags read before it
+   * have been returned; a server that goes silent, with ERR_TIMEOUT after `timeout`.
+   */
   readTags(options?: OperationOptions): Promise<FlvTag[] | null> {
     const callSite = captureCallSite();
     if (this.mode !== 'play') return Promise.reject(new RtmpError(ErrorCodes.INVALID_ARG, 'This connection publishes; it cannot read'));
+    if (this.#readError) return Promise.reject(this.#readError);
     if (this.#ended) return Promise.resolve(null);
     try {
       this.#checkOpen();
@@ -335,11 +356,19 @@ export class RtmpConnection extends EventEmitter {
       .finally(() => {
         this.#readPending = false;
       })
-      .then(([data, meta, ended]) => {
-        const tags = unpackTags(data, meta);
-        if (ended) this.#ended = true;
-        return tags.length === 0 && ended ? null : tags;
-      });
+      .then(
+        ([data, meta, ended]) => {
+          const tags = unpackTags(data, meta);
+          if (ended) this.#ended = true;
+          return tags.length === 0 && ended ? null : tags;
+        },
+        (error: RtmpError) => {
+          // A stream that ended in an error stays failed: later reads say so again. A
+          // timeout leaves the connection open, to be read again.
+          if (error.code !== ErrorCodes.TIMEOUT) this.#readError = error;
+          throw error;
+        },
+      );
   }
 
   /** Every tag until the stream ends; ending the loop early does not close the connection. */
@@ -401,6 +430,12 @@ export class RtmpConnection extends EventEmitter {
         else resolve(results);
       });
     });
+  }
+
+  // The server's words, masked: a tcUrl may carry tokens, and never carries the key as sent.
+  #reconnectRequested(tcUrl: string): void {
+    const event: ReconnectRequestEvent = tcUrl === '' ? {} : { tcUrl, maskedTcUrl: this.#redact(tcUrl) };
+    this.emit('reconnectRequest', event);
   }
 
   // A destroyed connection reports why it was destroyed, not the I/O error that followed.

@@ -26,6 +26,8 @@ export const ErrorCodes = {
   FLV_PARSE: 'ERR_FLV_PARSE',
   FILE: 'ERR_FILE',
   MEDIA_INVALID: 'ERR_MEDIA_INVALID',
+  /** A platform profile's rule failed with `strict: true`; `reason` is the rule's WARN_* code. */
+  PROFILE_VIOLATION: 'ERR_PROFILE_VIOLATION',
   TLS_HANDSHAKE: 'ERR_TLS_HANDSHAKE',
   TLS_CERT_VERIFY: 'ERR_TLS_CERT_VERIFY',
   TLS_INVALID_CIPHERS: 'ERR_TLS_INVALID_CIPHERS',
@@ -42,6 +44,12 @@ export interface RtmpErrorDetails {
   statusCode?: string;
   statusDescription?: string;
   errno?: number;
+  /** A finer, stable reason under the code (ERR_TLS_CERT_VERIFY: 'CERT_NOT_YET_VALID', …). */
+  reason?: string;
+  /** ERR_TLS_CERT_VERIFY for a clock reason: the certificate's validity and the device's time. */
+  validFrom?: Date;
+  validTo?: Date;
+  deviceTime?: Date;
   cause?: unknown;
 }
 
@@ -50,6 +58,10 @@ export class RtmpError extends Error {
   readonly statusCode?: string;
   readonly statusDescription?: string;
   readonly errno?: number;
+  readonly reason?: string;
+  readonly validFrom?: Date;
+  readonly validTo?: Date;
+  readonly deviceTime?: Date;
 
   constructor(code: ErrorCode, message: string, details: RtmpErrorDetails = {}) {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
@@ -58,6 +70,10 @@ export class RtmpError extends Error {
     if (details.statusCode !== undefined) this.statusCode = details.statusCode;
     if (details.statusDescription !== undefined) this.statusDescription = details.statusDescription;
     if (details.errno !== undefined) this.errno = details.errno;
+    if (details.reason !== undefined) this.reason = details.reason;
+    if (details.validFrom !== undefined) this.validFrom = details.validFrom;
+    if (details.validTo !== undefined) this.validTo = details.validTo;
+    if (details.deviceTime !== undefined) this.deviceTime = details.deviceTime;
   }
 }
 

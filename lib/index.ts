@@ -4,7 +4,7 @@ import type { FlvTag } from './flv';
 import { binding, type NativeEngineReport, type NativeVersions } from './native';
 import type { RtmpOptions } from './options';
 
-export { RtmpConnection, type ConnectionMode, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
+export { RtmpConnection, type ConnectionMode, type ReconnectRequestEvent, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
 export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
@@ -32,7 +32,19 @@ export {
   type ReconnectedEvent,
   type ReconnectingEvent,
   type ReconnectOptions,
+  type ReconnectRequestedEvent,
 } from './media/reconnecting-publisher';
+export { FACEBOOK, YOUTUBE, PLATFORM_PROFILES, type LevelRow, type PlatformProfile, type ProfileName, type VideoBitrateRow } from './media/platform-profiles';
+export {
+  resolveProfile,
+  StreamRules,
+  WarningCodes,
+  type ProfileOption,
+  type ProfileWarning,
+  type RuleResult,
+  type RuleStatus,
+  type WarningCode,
+} from './media/stream-rules';
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';

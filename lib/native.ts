@@ -139,8 +139,10 @@ export interface NativeConnection {
    * Sends messages: bodies[i] with type meta[2i] and timestamp meta[2i+1]. The bodies are
    * referenced, not copied: they must stay unchanged until the callback (the connection
    * thread gathers each message into librtmp's send buffer, the one copy on the send path).
+   * Calls back with, as its result, the tcUrl of an Enhanced RTMP ReconnectRequest the server
+   * sent meanwhile ('' without one; undefined when none came).
    */
-  write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback): void;
+  write(bodies: Buffer[], meta: Uint32Array, callback: NativeCallback<[tcUrl: string | undefined]>): void;
   /**
    * Publishes the FLV file at `path`: the connection thread reads it in 256 KB slices,
    * parses the tags and sends each slice as one batch. Calls back with what was sent (tag

@@ -11,7 +11,6 @@ import { ErrorCodes, RtmpError } from '../lib/index';
 import {
   publishCamera,
   type DestinationDropEvent,
-  type DestinationStats,
   type ReconnectedEvent,
   type ReconnectingEvent,
 } from '../lib/media/reconnecting-publisher';
@@ -20,20 +19,8 @@ import { makeElementaryStreams, readStreams, type ElementaryStreams } from './he
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { LOOPBACK } from './helpers/ports';
+import { assertReconciled } from './helpers/reconcile';
 import { startSwitchableForwarder } from './helpers/switchable-forwarder';
-
-/** Every frame a destination was handed is accounted for by exactly one of its counters. */
-export function assertReconciled(stats: DestinationStats): void {
-  const dropped = Object.values(stats.droppedByReason);
-  const video =
-    stats.videoFramesSent + stats.skippedVideoFrames + stats.videoFramesLostInFlight + stats.videoFramesAfterFailure +
-    dropped.reduce((n, d) => n + d.videoFrames, 0);
-  const audio =
-    stats.audioFramesSent + stats.audioFramesLostInFlight + stats.audioFramesAfterFailure + dropped.reduce((n, d) => n + d.audioFrames, 0);
-  assert.equal(stats.queuedTags, 0, 'nothing left queued');
-  assert.equal(video, stats.videoFramesIn, `video reconciles: ${JSON.stringify(stats)}`);
-  assert.equal(audio, stats.audioFramesIn, `audio reconciles: ${JSON.stringify(stats)}`);
-}
 
 describe('publishCamera({ destinations }) refuses bad lists before connecting', () => {
   test('empty, duplicate, malformed, conflicting: coded errors, no key, no connection', async (t) => {

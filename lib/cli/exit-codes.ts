@@ -10,6 +10,8 @@ export const ExitCodes = {
   NETWORK: 3,
   TLS: 4,
   STREAM: 5,
+  /** `librtmp check`: a rule of the platform profile failed. */
+  CHECK_FAILED: 6,
   INTERRUPTED: 130,
   TERMINATED: 143,
 } as const;
@@ -53,8 +55,11 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.RTMP_STREAM_NOT_FOUND]: ExitCodes.STREAM,
   [ErrorCodes.RTMP_PUBLISH_REJECTED]: ExitCodes.STREAM,
   [ErrorCodes.RTMP_STATUS]: ExitCodes.STREAM,
-  [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.STREAM,
-  [ErrorCodes.FLV_PARSE]: ExitCodes.STREAM,
+  // Bad input: a truncated or malformed FLV, a tag RTMP cannot carry, encoder output that
+  // cannot become FLV, a file that cannot be read.
+  [ErrorCodes.MESSAGE_TOO_LARGE]: ExitCodes.USAGE,
+  [ErrorCodes.FLV_PARSE]: ExitCodes.USAGE,
+  [ErrorCodes.MEDIA_INVALID]: ExitCodes.USAGE,
   [ErrorCodes.FILE]: ExitCodes.USAGE,
 };
 

@@ -1,6 +1,5 @@
-// What `push` sends: FLV tags read from a file or stdin, with timestamps continued across
-// --loop passes. The input format is a switch so that raw H.264/HEVC + AAC elementary
-// streams can plug in here once the muxer exists; only FLV is read today.
+// What `push` sends from FLV: tags read from a file or stdin, with timestamps continued
+// across --loop passes. Raw H.264/HEVC elementary streams go through elementary.ts.
 import fs from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { FlvParser, type FlvTag } from '../flv';
@@ -24,7 +23,7 @@ const READ_CHUNK_BYTES = 64 * 1024;
 export function parseInputFormat(value: string | undefined): InputFormat {
   const format = value ?? 'flv';
   if ((INPUT_FORMATS as readonly string[]).includes(format)) return format as InputFormat;
-  throw usageError(`--input-format ${format} is not supported (supported: ${INPUT_FORMATS.join(', ')}); elementary streams need the muxer`);
+  throw usageError(`--input-format ${format} is not supported (supported: ${INPUT_FORMATS.join(', ')}, h264, hevc)`);
 }
 
 /** Checks the input before anything connects, so a typo fails fast with a usage error. */

@@ -3,6 +3,7 @@
 import { makeRedactor } from '../redact';
 import { parseRtmpUrl } from '../url';
 import type { CliContext } from './context';
+import { checkHelp, runCheck } from './check';
 import { classify, ExitCodes, usageError, type ExitCode } from './exit-codes';
 import { infoHelp, packageJson, runInfo } from './info';
 import { pullHelp, runPull } from './pull';
@@ -13,18 +14,23 @@ export const mainHelp = `Usage: librtmp <command> [options]
 Commands:
   push <input> <url>     publish an FLV file (or - for stdin) to an RTMP/RTMPS server
   pull <url> [output]    play a stream and write it as FLV to a file or stdout
+  check <input | url>    check a stream against a platform's rules (--profile facebook)
   info                   versions, and what the devcrypto engine does on this machine
 
 librtmp <command> --help shows each command's options and examples.
 
 Exit codes:
-  0    done (the input ended, or the stream ended)
+  0    done (the input ended, or the server ended the stream)
   1    internal error
-  2    usage: bad arguments, unreadable input, unwritable output, invalid URL
-  3    connecting or the network failed (refused, DNS, timeout, connection lost)
+  2    usage or bad input: bad arguments, invalid URL, input that cannot be read or is not
+       valid FLV (truncated, malformed, a tag too large), output that cannot be written
+  3    connecting or the network failed (refused, DNS, timeout, the connection closed or
+       reset without the server ending the stream)
   4    TLS or the crypto engine (handshake, certificate, cipher list, engine unavailable)
-  5    the server refused the stream, or the stream ended with an error
-  130  interrupted by SIGINT (143: SIGTERM) after closing gracefully
+  5    the server refused: the application, the stream, or a publish or play status
+  6    check: a rule of the platform profile failed
+  130  interrupted by SIGINT after closing gracefully
+  143  terminated by SIGTERM after closing gracefully
 
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: queued media is sent, the stream unpublished and
 the output flushed. A second Ctrl-C exits at once.
@@ -38,6 +44,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   push: { run: runPush, help: pushHelp },
   pull: { run: runPull, help: pullHelp },
   info: { run: runInfo, help: infoHelp },
+  check: { run: runCheck, help: checkHelp },
 };
 
 /** Masks the stream key and query tokens of every URL on the command line. */
@@ -97,7 +104,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       code = ExitCodes.OK;
     } else {
       const command = commands[name];
-      if (!command) throw usageError(`unknown command '${name}' (push, pull, info; see librtmp --help)`);
+      if (!command) throw usageError(`unknown command '${name}' (push, pull, check, info; see librtmp --help)`);
       code = await command.run(rest, ctx);
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 // `librtmp pull <url> [output]`: plays a stream and writes it as FLV to a file or stdout,
 // like rtmpdump.
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { RtmpConnection } from '../connection';
@@ -18,8 +19,19 @@ export const pullHelp = `Usage: librtmp pull [options] <url> [output]
 Plays <url> and writes it as FLV to [output] (a file; - or nothing for stdout) until the
 stream ends, --duration is reached, or Ctrl-C.
 
+The stream has ended only when the server says so (Play.Complete, Play.Stop,
+UnpublishNotify or StreamEOF). A connection that closes or resets without that exits 3
+(ERR_CONNECTION_CLOSED), and so does a server that goes silent for --timeout (ERR_TIMEOUT;
+Node-Media-Server never signals the end of a live stream: use --duration with it).
+
+A file is written as <output>.part and renamed to <output> when the pull succeeds
+(the stream ended, --duration, Ctrl-C). When it fails, <output>.part is removed, so no
+empty or truncated <output> is left behind; --keep-partial keeps what arrived in
+<output>.part instead. An existing <output> is replaced only on success.
+
 Options:
   --duration S           stop after S seconds of media time
+  --keep-partial         when the pull fails, keep what arrived as <output>.part
   --live                 the stream is live (no seeking, no duration)
   --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
                          (one JSON object per second on stderr), none
@@ -35,22 +47,41 @@ const specs = {
   ...connectionFlagSpecs,
   duration: { type: 'string' },
   live: { type: 'boolean' },
+  'keep-partial': { type: 'boolean' },
   progress: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Output = NodeJS.WritableStream & { destroyed?: boolean };
 
-function openOutput(path: string | undefined, ctx: CliContext): { out: Output; isFile: boolean } {
+interface OpenedOutput {
+  out: Output;
+  /** For a file: the name written to, and the name it gets on success. */
+  file?: { partial: string; final: string };
+}
+
+function openOutput(path: string | undefined, ctx: CliContext): OpenedOutput {
   if (path === undefined || path === '-') {
     if (ctx.stdout.isTTY) throw usageError('stdout is a terminal; name an output file or pipe the output');
-    return { out: ctx.stdout, isFile: false };
+    return { out: ctx.stdout };
   }
+  const partial = `${path}.part`;
   try {
-    return { out: fs.createWriteStream('', { fd: fs.openSync(path, 'w') }), isFile: true };
+    // The final name is checked first: a path that cannot be written fails before connecting.
+    fs.accessSync(nodePath.dirname(nodePath.resolve(path)), fs.constants.W_OK);
+    if (fs.existsSync(path) && fs.statSync(path).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    return { out: fs.createWriteStream('', { fd: fs.openSync(partial, 'w') }), file: { partial, final: path } };
   } catch (error) {
     throw new CliError('ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, ExitCodes.USAGE);
   }
+}
+
+// Success: the partial file takes the output's name. Failure: it goes (or stays, kept).
+function settleOutput(output: OpenedOutput, succeeded: boolean, keepPartial: boolean): void {
+  if (!output.file) return;
+  const { partial, final } = output.file;
+  if (succeeded) fs.renameSync(partial, final);
+  else if (!keepPartial || fs.statSync(partial, { throwIfNoEntry: false })?.size === 0) fs.rmSync(partial, { force: true });
 }
 
 export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode> {
@@ -69,8 +100,39 @@ export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode
   }
   const options: RtmpOptions = { ...connectionOptions(values), live: values.live === true };
   const progressMode = parseProgressMode(values.progress);
-  const { out, isFile } = openOutput(outputPath, ctx);
-  if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
+  const output = openOutput(outputPath, ctx);
+  let result: PullResult | undefined;
+  try {
+    result = await pullInto(output, { url, options, durationMs, progressMode }, ctx);
+    return result.code;
+  } finally {
+    // An interrupted pull keeps what it wrote (that is what Ctrl-C is for), but an empty file is no recording.
+    const succeeded = result !== undefined && (result.code === ExitCodes.OK || result.wroteMedia);
+    settleOutput(output, succeeded, values['keep-partial'] === true);
+  }
+}
+
+interface PullResult {
+  code: ExitCode;
+  wroteMedia: boolean;
+}
+
+interface PullPlan {
+  url: string;
+  options: RtmpOptions;
+  durationMs: number | undefined;
+  progressMode: ReturnType<typeof parseProgressMode>;
+}
+
+async function pullInto(output: OpenedOutput, plan: PullPlan, ctx: CliContext): Promise<PullResult> {
+  const { out } = output;
+  const isFile = output.file !== undefined;
+  const { url, options, durationMs, progressMode } = plan;
+  let wroteMedia = false;
+  if (ctx.stop.aborted) {
+    await finishOutput(out, isFile);
+    return { code: ExitCodes.INTERRUPTED, wroteMedia };
+  }
 
   let outputError: Error | undefined;
   // A reader that went away (| head) ends the pull; other write errors fail it.
@@ -124,6 +186,7 @@ export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode
         }
         if (tag.type === 'video') videoFrames++;
         parts.push(encodeTag(tag));
+        wroteMedia = true;
       }
       if (parts.length > 0 && !out.write(Buffer.concat(parts))) {
         await Promise.race([once(out, 'drain'), once(out, 'error')]).catch(() => undefined);
@@ -140,9 +203,9 @@ export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode
     await finishOutput(out, isFile);
   }
   if (outputError && (outputError as NodeJS.ErrnoException).code !== 'EPIPE') {
-    throw new CliError('ERR_OUTPUT', `writing the output failed: ${outputError.message}`, ExitCodes.STREAM);
+    throw new CliError('ERR_OUTPUT', `writing the output failed: ${outputError.message}`, ExitCodes.USAGE);
   }
-  return ctx.stop.aborted ? ExitCodes.INTERRUPTED : ExitCodes.OK;
+  return { code: ctx.stop.aborted ? ExitCodes.INTERRUPTED : ExitCodes.OK, wroteMedia };
 }
 
 async function connectPlayer(url: string, options: RtmpOptions, stop: AbortSignal): Promise<RtmpConnection> {

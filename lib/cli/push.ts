@@ -1,5 +1,6 @@
 // `librtmp push <input> <url>`: publishes FLV from a file or stdin, paced in real time by
-// its timestamps unless --no-realtime.
+// its timestamps unless --no-realtime; or raw H.264/HEVC (+ ADTS or silent audio) through
+// the muxer (elementary.ts).
 import { parseArgs } from 'node:util';
 import type { ConnectionStats, RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
@@ -7,6 +8,7 @@ import { publish } from '../index';
 import type { RtmpOptions } from '../options';
 import { connectionFlagSpecs, connectionFlagsHelp, connectionOptions } from './connection-flags';
 import type { CliContext } from './context';
+import { elementaryConnectionOptions, elementaryFormat, elementarySpec, publishElementary } from './elementary';
 import { ExitCodes, usageError, type ExitCode } from './exit-codes';
 import { checkInput, firstFrameTimestamp, parseInputFormat, readInput, type InputSpec } from './input';
 import { MediaClock } from './media-clock';
@@ -19,10 +21,23 @@ Publishes <input> (an FLV file, or - for stdin) to <url> (rtmp, rtmps, rtmpe, rt
 rtmpts). Files are sent in real time by their timestamps, like ffmpeg -re; a file sent once
 is read and paced by the connection's own thread (the least CPU).
 
+<input> may also be a raw H.264 or HEVC elementary stream (Annex-B, as camera encoders write
+it; a file named .h264/.264/.avc or .h265/.265/.hevc, or --input-format h264|hevc, for
+stdin too): frames are stamped at --frame-rate and sent in real time, with audio from an
+ADTS AAC input (--audio) or silence made here (--silent-audio; Facebook Live and YouTube end
+streams without audio). No B-frames: a byte stream has no timestamps to reorder them by.
+
 Options:
   --no-realtime          send as fast as the connection takes it
   --loop                 start the file again at its end (timestamps go on); stop with Ctrl-C
-  --input-format F       flv (default; H.264/HEVC + AAC elementary streams are to come)
+  --input-format F       flv (default), h264 or hevc (default from the file's extension)
+  --frame-rate FPS       elementary video: frames per second (default 25)
+  --clock                elementary video: stamp each frame when it arrives (a live pipe
+                         whose rate is not exact), instead of --frame-rate
+  --audio FILE           elementary video: AAC audio, ADTS (a file, or - for stdin)
+  --silent-audio         elementary video: an AAC-LC track of digital silence
+  --silent-audio-rate HZ       its sample rate (default 48000)
+  --silent-audio-channels N    its channels (default 2)
   --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
                          (one JSON object per second on stderr), none
 ${connectionFlagsHelp}
@@ -32,6 +47,9 @@ Examples:
   librtmp push clip.flv rtmp://127.0.0.1/live/test
   librtmp push --loop --no-realtime test.flv rtmp://ingest.example/live/test
   ffmpeg -re -i cam.mp4 -c copy -f flv - | librtmp push --no-realtime - rtmp://host/live/cam
+  A camera's encoder on stdin, no microphone:
+  camera-encoder | librtmp push --input-format h264 --clock --silent-audio - rtmp://host/live/cam
+  librtmp push --frame-rate 30 --audio mic.aac video.h264 rtmp://host/live/cam
   Facebook Live from a camera (TLS 1.2 suites the devcrypto engine serves):
   librtmp push --camera-preset clip.flv "rtmps://live-api-s.facebook.com:443/rtmp/$KEY"
 
@@ -42,6 +60,12 @@ const specs = {
   'no-realtime': { type: 'boolean' },
   loop: { type: 'boolean' },
   'input-format': { type: 'string' },
+  'frame-rate': { type: 'string' },
+  clock: { type: 'boolean' },
+  audio: { type: 'string' },
+  'silent-audio': { type: 'boolean' },
+  'silent-audio-rate': { type: 'string' },
+  'silent-audio-channels': { type: 'string' },
   progress: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -59,6 +83,11 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
   }
   if (positionals.length !== 2) throw usageError('push takes <input> and <url> (see librtmp push --help)');
   const [inputPath, url] = positionals;
+  const elementary = elementaryFormat(inputPath, values['input-format']);
+  if (elementary) return pushElementary(inputPath, elementary, url, values, ctx);
+  for (const flag of ['frame-rate', 'clock', 'audio', 'silent-audio', 'silent-audio-rate', 'silent-audio-channels'] as const) {
+    if (values[flag] !== undefined) throw usageError(`--${flag} is for elementary streams (h264, hevc); FLV carries its own audio and timestamps`);
+  }
   const input: InputSpec = { path: inputPath, format: parseInputFormat(values['input-format']), loop: values.loop === true };
   const options = connectionOptions(values);
   const progressMode = parseProgressMode(values.progress);
@@ -88,6 +117,18 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
       if (ctx.stop.aborted) break;
     }
   });
+}
+
+// Raw H.264/HEVC (+ audio) through the muxer on one connection.
+async function pushElementary(input: string, format: 'h264' | 'hevc', url: string, values: Parameters<typeof connectionOptions>[0] & Parameters<typeof elementarySpec>[2] & { progress?: string }, ctx: CliContext): Promise<ExitCode> {
+  const spec = elementarySpec(input, format, values);
+  const options = elementaryConnectionOptions(spec, connectionOptions(values));
+  const progressMode = parseProgressMode(values.progress);
+  if (spec.video === '-' && ctx.stdin.isTTY) throw usageError('stdin is a terminal; pipe the encoder into it or name a file');
+  if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
+  const connection = await connectPublisher(url, options, ctx.stop);
+  const media = (stats: ConnectionStats): MediaProgress => ({ mediaMs: stats.messagesOut > 0 ? stats.lastTimestampOut : 0, videoFrames: stats.videoMessagesOut });
+  return publishWithProgress(connection, progressMode, ctx, media, () => publishElementary(connection, spec, ctx.stdin, ctx.stop));
 }
 
 type MediaProgress = { mediaMs: number; videoFrames: number };

@@ -79,10 +79,17 @@ function checkTiming(options: PipeOptions, video: boolean): void {
   if (!video && frameRate !== undefined) throw invalidArg('audio takes its timing from its samples (or clock), not frameRate');
 }
 
+// The source's chunks until its end or the signal; a source destroyed by the signal (as
+// stream.addAbortSignal does) ends the feed normally.
 async function* chunks(source: AsyncIterable<unknown>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
+  try {
+    for await (const chunk of source) {
+      if (signal?.aborted) return;
+      yield asBytes(chunk);
+    }
+  } catch (error) {
     if (signal?.aborted) return;
-    yield asBytes(chunk);
+    throw error;
   }
 }
 

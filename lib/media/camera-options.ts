@@ -50,7 +50,7 @@ export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
 const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations']);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -71,6 +71,7 @@ function checkReconnect(value: unknown, where: string): Required<ReconnectOption
   finite('factor', 1);
   finite('maxDelayMs', 0);
   finite('jitter', 0);
+  finite('requestIntervalMs', 0);
   if (policy.maxDelayMs < policy.initialDelayMs) throw invalidArg(`${where}reconnect.maxDelayMs must be >= initialDelayMs`);
   return policy;
 }

@@ -3,11 +3,12 @@
 // and counters. Destinations of one encode share nothing but the muxer's tags (and their
 // buffers): a destination that stalls or reconnects only ever drops its own frames.
 import { EventEmitter } from 'node:events';
-import { openConnection, type RtmpConnection } from '../connection';
+import { checkConnection, openConnection, type ReconnectRequestEvent, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
-import { isConfigurationTag } from '../flv-tags';
+import { parseRtmpUrl } from '../url';
+import { isConfigurationTag, isKeyframe } from '../flv-tags';
 import { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './send-queue';
 import { StartGate } from './start-gate';
 
@@ -22,6 +23,12 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** Up to this much is added to the factor at random, so cameras do not retry in step (default 0.05, as OBS). */
   jitter?: number;
+  /**
+   * A server's ReconnectRequest (Enhanced RTMP v2) is acted on at most once per this many ms
+   * (default 10000); more are counted and ignored, so a hostile server cannot make the
+   * camera reconnect in a loop.
+   */
+  requestIntervalMs?: number;
 }
 
 export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = {
@@ -30,6 +37,7 @@ export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = {
   factor: 1.5,
   maxDelayMs: 15 * 60_000,
   jitter: 0.05,
+  requestIntervalMs: 10_000,
 };
 
 /** A destination once its options are checked and merged with the camera's. */
@@ -63,6 +71,23 @@ export interface ConnectedEvent extends DestinationRef {
 export interface ReconnectedEvent extends DestinationRef {
   attempt: number;
   reconnects: number;
+  /** The server asked for this reconnect (ReconnectRequest); not a failure. */
+  requested?: boolean;
+}
+
+/**
+ * `reconnectRequest`: the server asked for a new connection (Enhanced RTMP v2). Accepted, the
+ * destination finishes the current GOP on the old connection, closes it and connects anew
+ * (to `tcUrl` when given, same stream key), resuming at that keyframe with the headers again
+ * and the same timestamps. Not accepted: `reason` says why ('rate-limited', 'pending',
+ * 'reconnect-disabled', or an invalid tcUrl's code with `error`) and the old connection goes on.
+ */
+export interface ReconnectRequestedEvent extends DestinationRef {
+  accepted: boolean;
+  /** The new server's tcUrl, masked. */
+  tcUrl?: string;
+  reason?: string;
+  error?: RtmpError;
 }
 
 /** `failed`: a destination gave up after its retries; the others go on. */
@@ -94,9 +119,15 @@ export interface DestinationStats extends SendQueueStats, DestinationRef {
   /** Frames that came after the destination failed for good. */
   videoFramesAfterFailure: number;
   audioFramesAfterFailure: number;
+  /** Server ReconnectRequests acted on, and ignored (rate-limited, invalid, or while one was pending). */
+  reconnectRequests: number;
+  reconnectRequestsIgnored: number;
   /** Dropped frames by reason ('non-key', 'all-video', 'audio-bound', 'disconnect'). */
   droppedByReason: Record<DropEvent['reason'], { videoFrames: number; audioFrames: number }>;
 }
+
+// The native side cuts a server's tcUrl one past this (ServerStatus::kMaxTcUrl).
+const MAX_TC_URL = 1024;
 
 function errorCode(error: unknown): string {
   return error instanceof RtmpError ? error.code : ErrorCodes.INTERNAL;
@@ -118,6 +149,15 @@ export class Destination extends EventEmitter {
   readonly #config: DestinationConfig;
   readonly #queue: SendQueue;
   readonly #gate = new StartGate();
+  // Where (re)connections go: the configured URL, or the server's after a ReconnectRequest.
+  #target: string | URL;
+  #targetRtmp: RtmpOptions | undefined;
+  // A ReconnectRequest accepted: the switch happens at the next keyframe.
+  #redirect: { target: string | URL; rtmp: RtmpOptions | undefined } | undefined;
+  #lastRequestAt = -Infinity;
+  #lastIgnoredEventAt = -Infinity;
+  #requests = 0;
+  #requestsIgnored = 0;
   #connection: RtmpConnection | undefined;
   #reconnects = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -125,6 +165,8 @@ export class Destination extends EventEmitter {
   #closed = false;
   #failure: RtmpError | undefined;
   #everConnected = false;
+  // The connection being made was asked for by the server.
+  #requested = false;
   readonly #counts = {
     videoFramesIn: 0,
     audioFramesIn: 0,
@@ -146,6 +188,8 @@ export class Destination extends EventEmitter {
     super();
     this.index = index;
     this.#config = config;
+    this.#target = config.url;
+    this.#targetRtmp = config.rtmp;
     this.#queue = new SendQueue(config);
     this.#queue.on('drop', (event: DropEvent) => {
       this.#dropped[event.reason].videoFrames += event.videoFrames;
@@ -183,6 +227,16 @@ export class Destination extends EventEmitter {
       this.#counts.audioFramesAfterFailure += audio;
       return;
     }
+    if (this.#redirect && this.#connection) {
+      // The old connection ends with the GOP: the new one starts at this keyframe.
+      const at = tags.findIndex((tag) => tag.type === 'video' && isKeyframe(tag));
+      if (at >= 0) {
+        void this.#queue.writeTags(this.#gate.pass(tags.slice(0, at)));
+        this.#switch();
+        void this.#queue.writeTags(this.#gate.pass(tags.slice(at)));
+        return;
+      }
+    }
     void this.#queue.writeTags(this.#gate.pass(tags));
   }
 
@@ -196,6 +250,8 @@ export class Destination extends EventEmitter {
       connected: this.#connection !== undefined,
       failed: this.#failure !== undefined,
       reconnects: this.#reconnects,
+      reconnectRequests: this.#requests,
+      reconnectRequestsIgnored: this.#requestsIgnored,
       connectionQueuedBytes: this.#connection?.stats().queuedBytes ?? 0,
     };
   }
@@ -247,6 +303,86 @@ export class Destination extends EventEmitter {
         ),
     };
     this.#queue.attach(sink, (error) => this.#lost(connection, error));
+    connection.on('reconnectRequest', (event: ReconnectRequestEvent) => this.#onRequest(connection, event));
+  }
+
+  #onRequest(connection: RtmpConnection, request: ReconnectRequestEvent): void {
+    if (connection !== this.#connection || this.#closed) return;
+    const policy = this.#config.reconnect;
+    const now = performance.now();
+    const ignore = (reason: string, error?: RtmpError): void => {
+      this.#requestsIgnored++;
+      // One event per interval at most: a server repeating itself does not flood the log.
+      if (now - this.#lastIgnoredEventAt < (policy?.requestIntervalMs ?? RECONNECT_DEFAULTS.requestIntervalMs)) return;
+      this.#lastIgnoredEventAt = now;
+      const event: ReconnectRequestedEvent = { ...this.#ref(), accepted: false, reason };
+      if (request.maskedTcUrl !== undefined) event.tcUrl = request.maskedTcUrl;
+      if (error) event.error = error;
+      this.emit('reconnectRequest', event);
+    };
+    if (!policy) return ignore('reconnect-disabled');
+    if (this.#redirect) return ignore('pending');
+    if (now - this.#lastRequestAt < policy.requestIntervalMs) return ignore('rate-limited');
+    this.#lastRequestAt = now;
+    let target: string | URL = this.#target;
+    let rtmp = this.#targetRtmp;
+    if (request.tcUrl !== undefined) {
+      try {
+        ({ target, rtmp } = this.#redirectTarget(request.tcUrl, request.maskedTcUrl ?? ''));
+      } catch (error) {
+        return ignore(errorCode(error), error instanceof RtmpError ? error : undefined);
+      }
+    }
+    this.#requests++;
+    this.#redirect = { target, rtmp };
+    const event: ReconnectRequestedEvent = { ...this.#ref(), accepted: true };
+    if (request.maskedTcUrl !== undefined) event.tcUrl = request.maskedTcUrl;
+    this.emit('reconnectRequest', event);
+  }
+
+  // The server's tcUrl with this destination's stream key; only the same scheme, so a server
+  // cannot move the key off TLS or to another protocol.
+  #redirectTarget(tcUrl: string, masked: string): { target: string; rtmp: RtmpOptions | undefined } {
+    const current = parseRtmpUrl(this.#config.url);
+    const invalid = (why: string): RtmpError => new RtmpError(ErrorCodes.INVALID_URL, `ReconnectRequest tcUrl ${masked}: ${why}`);
+    if (tcUrl.length > MAX_TC_URL) throw invalid(`longer than ${MAX_TC_URL} characters`);
+    if (!/^[a-z]+:\/\/[^/]+\/[^/?#]+(\/[^/?#]+)?$/i.test(tcUrl)) throw invalid('not of the form scheme://host[:port]/app[/instance]');
+    const target = `${tcUrl}/${current.playpath}`;
+    let next;
+    try {
+      next = parseRtmpUrl(target);
+    } catch (error) {
+      throw invalid(error instanceof Error ? error.message : 'unparsable');
+    }
+    if (next.scheme !== current.scheme) throw invalid(`the scheme must stay ${current.scheme}`);
+    // The URL says where now: overrides of the old app and tcUrl would contradict it.
+    const rtmp = this.#config.rtmp ? { ...this.#config.rtmp, app: undefined, tcUrl: undefined } : undefined;
+    try {
+      checkConnection(target, rtmp, 'publish');
+    } catch (error) {
+      throw invalid(error instanceof Error ? error.message : 'refused');
+    }
+    return { target, rtmp };
+  }
+
+  // The requested reconnect, at a keyframe: what is queued for the old connection goes with
+  // it (counted as 'disconnect'), it closes gracefully, and the new one starts with headers.
+  #switch(): void {
+    const old = this.#connection as RtmpConnection;
+    const redirect = this.#redirect as { target: string | URL; rtmp: RtmpOptions | undefined };
+    this.#redirect = undefined;
+    this.#connection = undefined;
+    this.#target = redirect.target;
+    this.#targetRtmp = redirect.rtmp;
+    this.#queue.detach();
+    this.#gate.restart();
+    this.#requested = true;
+    void old
+      .close()
+      .catch(() => undefined)
+      .then(() => {
+        if (!this.#closed) void this.#attempt(1, 0);
+      });
   }
 
   // The session of `connection` is over: what it had queued is gone; the next one starts at
@@ -257,6 +393,12 @@ export class Destination extends EventEmitter {
     void connection.destroy();
     this.#gate.restart();
     if (this.#closed) return;
+    if (this.#redirect) {
+      // Lost before the switch: reconnect where the server asked.
+      this.#target = this.#redirect.target;
+      this.#targetRtmp = this.#redirect.rtmp;
+      this.#redirect = undefined;
+    }
     if (!this.#config.reconnect) {
       this.#giveUp(error);
       return;
@@ -279,13 +421,18 @@ export class Destination extends EventEmitter {
     const policy = this.#config.reconnect as Required<ReconnectOptions>;
     const controller = new AbortController();
     this.#attempting = controller;
+    const requested = this.#requested;
+    this.#requested = false;
     const userSignal = this.#config.rtmp?.signal;
     const signal = userSignal ? AbortSignal.any([userSignal, controller.signal]) : controller.signal;
     let connection: RtmpConnection;
     try {
-      connection = await openConnection(this.#config.url, { ...this.#config.rtmp, signal }, 'publish');
+      connection = await openConnection(this.#target, { ...this.#targetRtmp, signal }, 'publish');
     } catch (error) {
       if (this.#closed || userSignal?.aborted) return;
+      // A server that sent us somewhere unreachable: back to the configured URL.
+      this.#target = this.#config.url;
+      this.#targetRtmp = this.#config.rtmp;
       const factor = policy.factor + Math.random() * policy.jitter;
       // The first connection's immediate attempt (0, no delay) is followed by the initial delay.
       const next = delayMs === 0 ? policy.initialDelayMs : Math.min(delayMs * factor, policy.maxDelayMs);
@@ -305,7 +452,9 @@ export class Destination extends EventEmitter {
     }
     this.#reconnects++;
     this.#use(connection);
-    this.emit('reconnected', { ...this.#ref(), attempt, reconnects: this.#reconnects } satisfies ReconnectedEvent);
+    const event: ReconnectedEvent = { ...this.#ref(), attempt, reconnects: this.#reconnects };
+    if (requested) event.requested = true;
+    this.emit('reconnected', event);
   }
 
   #giveUp(error: unknown): void {

@@ -265,6 +265,15 @@ export function avcDecoderConfigurationRecord(spsList: Buffer[], ppsList: Buffer
   return Buffer.concat(parts);
 }
 
+/** The first SPS of an AVCDecoderConfigurationRecord (as sent in an AVC sequence header). */
+export function firstSpsOfRecord(record: Buffer): Buffer {
+  if (record.length < 8 || record[0] !== 1) throw mediaError('AVCDecoderConfigurationRecord is truncated or not version 1');
+  if ((record[5] & 0x1f) === 0) throw mediaError('AVCDecoderConfigurationRecord has no SPS');
+  const length = record.readUInt16BE(6);
+  if (8 + length > record.length) throw mediaError('AVCDecoderConfigurationRecord: its SPS is truncated');
+  return record.subarray(8, 8 + length);
+}
+
 /** The 5-byte AVC VideoTagHeader: frame type, codec, packet type, composition time. */
 function avcTagHeader(keyframe: boolean, packetType: number, compositionTimeMs: number): Buffer {
   const header = Buffer.alloc(5);

@@ -11,18 +11,20 @@
 // silent-aac.ts), following the video: from the first video frame's presentation time, each
 // silent frame goes out before the first video frame whose decoding time has reached it, and
 // end() completes the track to the end of the last video frame.
+import { EventEmitter } from 'node:events';
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
 import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
 import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
-import { invalidArg } from '../errors';
+import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import { mediaError } from './errors';
 import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
+import { StreamRules, WarningCodes, type ProfileOption, type ProfileWarning, type WarningCode } from './stream-rules';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -52,6 +54,18 @@ export interface MediaPublisherOptions {
    * without it (default 1000); onMetaData then lacks that track's fields.
    */
   startWaitMs?: number;
+  /**
+   * A platform's rules ('facebook', 'youtube' or a PlatformProfile of one's own) checked on
+   * the stream as it is written: each rule that goes from passing to warn or fail is a
+   * 'warning' event (ProfileWarning, with a stable WARN_* code and the measured value).
+   */
+  profile?: ProfileOption;
+  /**
+   * With `profile`: a failing rule refuses the stream instead (ERR_PROFILE_VIOLATION, its
+   * `reason` the rule's WARN_* code): at once for what the options declare (no audio track),
+   * at the write that shows it otherwise; that write and every later one are refused.
+   */
+  strict?: boolean;
 }
 
 export interface MediaPublisherStats {
@@ -67,7 +81,40 @@ export interface MediaPublisherStats {
 // again with the video after it (a stalled encoder must not make minutes of audio at once).
 const SILENCE_MAX_GAP_MS = 10_000;
 
-export class MediaPublisher {
+/** A failing rule as the error strict mode refuses with. */
+export function profileViolation(warning: Pick<ProfileWarning, 'code' | 'message' | 'measured' | 'unit' | 'limit'> & { profile: string }): RtmpError {
+  const measured = warning.measured === undefined ? '' : ` (measured ${warning.measured}${warning.unit ? ` ${warning.unit}` : ''}, limit ${warning.limit})`;
+  return new RtmpError(ErrorCodes.PROFILE_VIOLATION, `${warning.profile} profile: ${warning.message}${measured}`, { reason: warning.code });
+}
+
+/**
+ * Checks the profile options (publishCamera() does before connecting) and makes the rules:
+ * in strict mode what the options declare against the profile is refused here.
+ */
+export function checkProfileOptions(options: MediaPublisherOptions): StreamRules | undefined {
+  if (options.strict !== undefined && options.profile === undefined) throw invalidArg('strict is for profile');
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw invalidArg('strict must be a boolean');
+  if (options.profile === undefined) return undefined;
+  const rules = new StreamRules(options.profile);
+  const profile = rules.profile;
+  if (options.strict !== true) return rules;
+  const refuse = (code: WarningCode, message: string, measured: string | undefined, limit: string): RtmpError =>
+    profileViolation({ profile: profile.name, code, message, measured, unit: '', limit });
+  if (options.audio === false && profile.requireAudio) {
+    throw refuse(WarningCodes.NO_AUDIO, `${profile.name} ends streams without an audio track (audio: false; audio: 'silent' makes one)`, 'absent', 'required');
+  }
+  if (options.video === false && profile.requireVideo) throw refuse(WarningCodes.NO_VIDEO, `${profile.name} requires a video track (video: false)`, 'absent', 'required');
+  const codec = options.videoCodec ?? 'h264';
+  if (options.video !== false && !profile.videoCodecs.includes(codec)) {
+    throw refuse(WarningCodes.VIDEO_CODEC, `${profile.name} takes ${profile.videoCodecs.join(', ')} video`, codec, profile.videoCodecs.join(', '));
+  }
+  return rules;
+}
+
+/**
+ * Events: 'warning' (ProfileWarning) when a `profile` rule goes from passing to warn or fail.
+ */
+export class MediaPublisher extends EventEmitter {
   #sink: TagSink;
   readonly #options: MediaPublisherOptions;
   readonly #video: VideoPacketizer;
@@ -90,9 +137,13 @@ export class MediaPublisher {
   // The last interval between two video frames: the duration given to the last one.
   #videoInterval = 0;
   readonly #stats: MediaPublisherStats = { videoFrames: 0, audioFrames: 0, skippedFrames: 0, timestampOffsetMs: 0 };
+  readonly #rules: StreamRules | undefined;
+  // Strict mode's refusal: every write after it fails with it.
+  #violation: RtmpError | undefined;
   readonly #feeds = new FeedTiming();
 
   constructor(sink: TagSink, options: MediaPublisherOptions = {}) {
+    super();
     this.#sink = sink;
     this.#options = options;
     this.#video = makeVideoPacketizer(options.videoCodec ?? 'h264');
@@ -104,6 +155,7 @@ export class MediaPublisher {
     } else if (options.silentAudio !== undefined) {
       throw invalidArg("silentAudio is for audio: 'silent'");
     }
+    this.#rules = checkProfileOptions(options);
   }
 
   stats(): MediaPublisherStats {
@@ -291,7 +343,23 @@ export class MediaPublisher {
     return tags;
   }
 
+  // The profile's rules see every tag made, before it goes anywhere: strict mode refuses a
+  // failing one (and everything after), otherwise each new finding is a 'warning' event.
+  #check(tags: FlvTag[]): void {
+    if (this.#violation) throw this.#violation;
+    const rules = this.#rules;
+    if (!rules) return;
+    for (const tag of tags) {
+      for (const warning of rules.observe(tag)) {
+        this.emit('warning', warning);
+        if (this.#options.strict === true && warning.status === 'fail') this.#violation ??= profileViolation(warning);
+      }
+    }
+    if (this.#violation) throw this.#violation;
+  }
+
   #send(tags: FlvTag[]): Promise<void> {
+    this.#check(tags);
     if (this.#headersSent) return tags.length > 0 ? this.#sink.writeTags(tags) : Promise.resolve();
     this.#held.push(...tags);
     // Nothing held (a skipped frame): start with a real frame, not a stray timestamp.

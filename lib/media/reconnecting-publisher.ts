@@ -14,7 +14,8 @@ import { resolveDestinations, type CameraOptions } from './camera-options';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { Destination, type DestinationConfig, type DestinationDropEvent, type DestinationStats, type FailedEvent } from './destination';
 import type { VideoFrame } from './h264';
-import { annexBCodec, MediaPublisher, type MediaPublisherStats } from './muxer';
+import { annexBCodec, checkProfileOptions, MediaPublisher, type MediaPublisherStats } from './muxer';
+import type { ProfileWarning } from './stream-rules';
 import type { SendQueueStats } from './send-queue';
 
 export type { CameraOptions, DestinationOptions } from './camera-options';
@@ -27,6 +28,7 @@ export type {
   ReconnectedEvent,
   ReconnectingEvent,
   ReconnectOptions,
+  ReconnectRequestedEvent,
 } from './destination';
 
 /**
@@ -50,7 +52,7 @@ export interface CameraStats extends MediaPublisherStats, SendQueueStats {
   destinations: DestinationStats[];
 }
 
-const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed'] as const;
+const DESTINATION_EVENTS = ['reconnecting', 'reconnected', 'connected', 'failed', 'reconnectRequest'] as const;
 
 /**
  * Connects and returns a publisher that reconnects on its own: `publishCamera(url, options)`
@@ -65,6 +67,8 @@ export async function publishCamera(first: string | URL | CameraOptions, second?
   const byOptions = typeof first === 'object' && first !== null && !(first instanceof URL);
   const options = (byOptions ? first : second) ?? {};
   const configs = resolveDestinations(byOptions ? undefined : (first as string | URL), options);
+  // Strict profile refusals come before a connection is opened.
+  checkProfileOptions(options);
   const opened = await Promise.allSettled(
     configs.map((config) => (config.retryFirstConnection ? undefined : openConnection(config.url, config.rtmp, 'publish'))),
   );
@@ -113,6 +117,7 @@ export class ReconnectingPublisher extends EventEmitter {
       },
     };
     this.#publisher = new MediaPublisher(fanOut, options);
+    this.#publisher.on('warning', (warning: ProfileWarning) => this.emit('warning', warning));
     for (const destination of this.#destinations) {
       for (const name of DESTINATION_EVENTS) destination.on(name, (event: unknown) => this.emit(name, event));
       destination.on('drop', (event: DestinationDropEvent) => this.emit('drop', this.#explain(event)));
@@ -152,7 +157,18 @@ export class ReconnectingPublisher extends EventEmitter {
       this.#firstWrite ??= { wallMs: performance.now(), mediaMs };
       this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
     }
-    return write();
+    return write().catch((error: unknown) => this.#refused(error));
+  }
+
+  // Strict profile mode refused the stream: the session ends with that error (an 'error'
+  // event, every later write refused with it) and every destination is closed.
+  #refused(error: unknown): never {
+    if (error instanceof RtmpError && error.code === ErrorCodes.PROFILE_VIOLATION && !this.#failure) {
+      this.#failure = error;
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      void Promise.all(this.#destinations.map((destination) => destination.close()));
+    }
+    throw error;
   }
 
   // Says whether frames were dropped for running ahead of the clock or for a slow link.

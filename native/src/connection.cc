@@ -127,12 +127,22 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
       std::make_shared<Napi::ObjectReference>(Napi::Persistent(bodies.As<Napi::Object>()));
   Callback cb = Persist(info[2]);
   auto status = std::make_shared<Status>();
+  // A ReconnectRequest seen while writing: its tcUrl ("" for none) is the write's result.
+  struct Request {
+    bool seen = false;
+    std::string tcUrl;
+  };
+  auto request = std::make_shared<Request>();
   thread_->Submit(
-      [batch, status](Session& s, bool skipped) {
+      [batch, status, request](Session& s, bool skipped) {
         *status =
             skipped ? Status::Error(code::kClosed, "the connection was closed") : s.Write(*batch);
+        if (status->ok()) request->seen = s.TakeReconnectRequest(&request->tcUrl);
       },
-      [cb, status, keepAlive](Napi::Env env) { Answer(env, cb, *status); });
+      [cb, status, request, keepAlive](Napi::Env env) {
+        Answer(env, cb, *status,
+               {request->seen ? Napi::String::New(env, request->tcUrl) : env.Undefined()});
+      });
   return env.Undefined();
 }
 

@@ -53,9 +53,24 @@ void ServerStatus::Note(const RTMPPacket& packet) {
     if (Is(method, "_error") || Is(level, "error")) {
       code_ = statusCode.av_len ? Str(statusCode) : Str(method);
       description_ = Str(description);
+    } else if (Is(statusCode, "NetConnection.Connect.ReconnectRequest")) {
+      AVal tcUrl = {nullptr, 0};
+      AVal tcUrlName = Named("tcUrl");
+      AMFProp_GetString(AMF_GetProp(&info, &tcUrlName, -1), &tcUrl);
+      reconnectRequested_ = true;
+      // Cut one past the limit: long enough for lib/ to see that it is too long.
+      reconnectTcUrl_ = Str(tcUrl).substr(0, kMaxTcUrl + 1);
     }
   }
   AMF_Reset(&obj);
+}
+
+bool ServerStatus::TakeReconnectRequest(std::string* tcUrl) {
+  if (!reconnectRequested_) return false;
+  reconnectRequested_ = false;
+  *tcUrl = std::move(reconnectTcUrl_);
+  reconnectTcUrl_.clear();
+  return true;
 }
 
 Status ServerStatus::Refusal() const {

@@ -26,8 +26,18 @@ class ServerStatus {
   // ERR_RTMP_CONNECT_REJECTED or ERR_RTMP_STATUS, by the server's status code.
   Status Refusal() const;
 
+  // Enhanced RTMP v2: the server asked the client to connect anew
+  // (NetConnection.Connect.ReconnectRequest, level "status"), maybe to another tcUrl. Returns
+  // whether one came since the last call, with the latest request's tcUrl ("" when none; cut
+  // to kMaxTcUrl + 1 bytes). However many a server sends, one is reported per call.
+  bool TakeReconnectRequest(std::string* tcUrl);
+
+  static constexpr size_t kMaxTcUrl = 1024;
+
  private:
   bool netConnected_ = false;
+  bool reconnectRequested_ = false;
+  std::string reconnectTcUrl_;
   std::string code_;  // the error status the server sent
   std::string description_;
 };

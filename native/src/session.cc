@@ -101,6 +101,7 @@ void Session::Teardown() {
 void Session::Abandon() {
   std::lock_guard<std::mutex> lock(interruptLock_);
   abandoned_ = true;
+  stopReading_ = true;
   if (wakeFd_ >= 0) {
     uint64_t one = 1;
     (void)!write(wakeFd_, &one, sizeof(one));
@@ -110,6 +111,7 @@ void Session::Abandon() {
 
 void Session::StopReading() {
   std::lock_guard<std::mutex> lock(interruptLock_);
+  stopReading_ = true;
   if (interruptFd_ >= 0) shutdown(interruptFd_, SHUT_RD);
 }
 
@@ -126,6 +128,7 @@ Status Session::SetUp(const OpenParams& params) {
   r_ = NewRtmp();
   if (r_ == nullptr) return Status::Error(code::kInternal, "out of memory");
   url_ = params.url;
+  timeoutMs_ = params.timeoutMs;
   if (!RTMP_SetupURL(r_.get(), &url_[0])) {
     return Status::Error(code::kInvalidUrl, "librtmp could not parse the URL");
   }
@@ -356,7 +359,42 @@ Status Session::PollServer() {
   return Status::Ok();
 }
 
+// How a play ends when the connection does. Only the server's word makes it a normal end
+// (or our own close); a connection that simply closes or resets may have lost the end of
+// the stream, and a recorder must be able to tell.
+Status Session::ReadEnd(int err) {
+  if (server_.refused()) return server_.Refusal();
+  if (endSignalled_ || stopReading_) return Status::Ok();
+  Status s = Status::Error(
+      code::kConnectionClosed,
+      std::string("the server ") + (err == ECONNRESET ? "reset" : "closed") +
+          " the connection without ending the stream (no NetStream.Play.Complete, Play.Stop, "
+          "Play.UnpublishNotify or StreamEOF): what was read may be incomplete");
+  s.sysErrno = err;
+  return s;
+}
+
+// A player that waited `timeout` for the next message. Some servers (Node-Media-Server)
+// keep a player attached when the publisher leaves and never say the stream ended: that
+// silence is all a client sees, so the error says what it may mean.
+Status Session::ReadTimeout() {
+  Status s = Status::Error(
+      code::kTimeout,
+      "no message from the server for " + std::to_string(timeoutMs_) +
+          " ms, and it has not ended the stream: the publisher may have left on a server that "
+          "does not signal the end (Node-Media-Server, for one, never does), or the network "
+          "stalled");
+  s.sysErrno = EAGAIN;
+  return s;
+}
+
 Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
+  if (!pendingReadFailure_.ok()) {
+    Status failure = pendingReadFailure_;
+    pendingReadFailure_ = Status::Ok();
+    out->ended = true;
+    return failure;
+  }
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     out->ended = true;
     return Status::Ok();
@@ -367,14 +405,20 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
   while (out->data.size() < budgetBytes && (out->meta.empty() || DataPending())) {
     errno = 0;
     if (!RTMP_ReadPacket(r_.get(), &packet)) {
+      const int err = errno;
       RTMPPacket_Free(&packet);
       if (r_->m_sb.sb_timedout && RTMP_IsConnected(r_.get()) && !abandoned_) {
         if (!out->meta.empty()) return Status::Ok();
-        return IoFailure("read");
+        return stopReading_ ? IoFailure("read") : ReadTimeout();
       }
       if (abandoned_ && out->meta.empty()) return IoFailure("read");
+      Status end = ReadEnd(err);
+      if (!end.ok() && !out->meta.empty()) {
+        pendingReadFailure_ = end;  // the messages first, the failure next time
+        return Status::Ok();
+      }
       out->ended = true;
-      return server_.refused() ? server_.Refusal() : Status::Ok();
+      return end;
     }
     if (!RTMPPacket_IsReady(&packet) || packet.m_nBodySize == 0) continue;
     server_.Note(packet);
@@ -391,9 +435,17 @@ Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
     RTMPPacket_Free(&packet);
     // Play.Complete / Stop / UnpublishNotify (librtmp closes), or StreamEOF: nginx-rtmp
     // keeps a live subscriber waiting after the publisher left and only says StreamEOF.
-    if (kind == ClientPacket::kStreamEnded || streamEof || !RTMP_IsConnected(r_.get())) {
+    if (kind == ClientPacket::kStreamEnded || streamEof) endSignalled_ = true;
+    if (endSignalled_ || !RTMP_IsConnected(r_.get())) {
+      // librtmp also closes on a refusal (Play.Failed, StreamNotFound) or the server's
+      // `close` command: not a normal end.
+      Status end = ReadEnd(0);
+      if (!end.ok() && !out->meta.empty()) {
+        pendingReadFailure_ = end;
+        return Status::Ok();
+      }
       out->ended = true;
-      break;
+      return end;
     }
   }
   return Status::Ok();

@@ -119,6 +119,9 @@ class Session {
   const SocketEndpoints& endpoints() const { return endpoints_; }
   bool usesTls() const { return usesTls_; }
   const SessionStats& stats() const { return stats_; }
+  // Connection thread: a ReconnectRequest the server sent since the last call (see
+  // ServerStatus::TakeReconnectRequest).
+  bool TakeReconnectRequest(std::string* tcUrl) { return server_.TakeReconnectRequest(tcUrl); }
 
  private:
   Status SetUp(const OpenParams& params);
@@ -128,6 +131,8 @@ class Session {
   Status PollServer();
   Status IoFailure(const char* what);
   bool DataPending();
+  Status ReadEnd(int err);
+  Status ReadTimeout();
 
   RtmpHandle r_;
   std::string url_;                        // librtmp keeps pointers into it
@@ -139,10 +144,17 @@ class Session {
   std::mutex interruptLock_;
   int interruptFd_ = -1;  // dup of the socket, kept until destruction
   std::atomic<bool> abandoned_{false};
-  std::atomic<uint32_t> stopFileId_{0};  // 0: none (file sends count from 1)
-  int stopFd_ = -1;                      // eventfd: wakes Idle() for a stop
+  std::atomic<bool> stopReading_{false};  // our own close ends the read: a normal end
+  std::atomic<uint32_t> stopFileId_{0};   // 0: none (file sends count from 1)
+  int stopFd_ = -1;                       // eventfd: wakes Idle() for a stop
 
-  ServerStatus server_;                  // what the server said in its command replies
+  ServerStatus server_;  // what the server said in its command replies
+  int timeoutMs_ = 0;
+  // A player's end: the server said the stream ended (Play.Complete/Stop/UnpublishNotify
+  // or StreamEOF); without that, a closed connection is an error, held back while the
+  // messages read before it are delivered.
+  bool endSignalled_ = false;
+  Status pendingReadFailure_;
   int64_t lastTimestamp_[2] = {-1, -1};  // per outgoing channel: audio/data, video
 
   bool usesTls_ = false;
