@@ -442,6 +442,8 @@ describe('the librtmp command line', () => {
       [['push', '--tls-max', '1.1', AV_FLV, url], /^librtmp: ERR_USAGE: --tls-max takes 1\.2 or 1\.3$/],
       [['push', AV_FLV, `ftp://127.0.0.1/live/${KEY}`], /^librtmp: ERR_INVALID_URL: Unsupported URL scheme/],
       [['pull', '--duration', 'x', url], /^librtmp: ERR_USAGE: --duration/],
+      [['push', '--family', '5', AV_FLV, url], /^librtmp: ERR_USAGE: --family takes 4 or 6$/],
+      [['push', '--local-address', 'eth0', AV_FLV, url], /^librtmp: ERR_INVALID_ARG: options\.localAddress must be an IPv4 or IPv6 address$/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args);
@@ -470,6 +472,10 @@ describe('the librtmp command line', () => {
     const refused = await runCli(['push', AV_FLV, `rtmp://127.0.0.1:${closedPort}/live/${KEY}`]);
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /^librtmp: ERR_CONNECT_REFUSED: /);
+    // TEST-NET-1: never an address of this host.
+    const unbound = await runCli(['push', '--local-address', '192.0.2.1', AV_FLV, `rtmp://127.0.0.1:${closedPort}/live/${KEY}`]);
+    assert.equal(unbound.code, 3, unbound.stderr);
+    assert.match(unbound.stderr, /^librtmp: ERR_BIND_FAILED: could not bind to local address 192\.0\.2\.1/);
 
     const missing = await runCli(['pull', strict.url('live', `${KEY}-none`), path.join(tmp, 'none.flv')]);
     assert.equal(missing.code, 5, missing.stderr);
