@@ -49,7 +49,7 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
 export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
-const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
+const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', 'coalesceMs', ...QUEUE_KEYS]);
 const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -82,6 +82,10 @@ function checkQueue(options: SendQueueOptions, where: string): void {
     if (n !== undefined && (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)) {
       throw invalidArg(`${where}${key} must be a positive number of milliseconds`);
     }
+  }
+  const coalesce = options.coalesceMs;
+  if (coalesce !== undefined && (typeof coalesce !== 'number' || !Number.isFinite(coalesce) || coalesce < 0 || coalesce > 1000)) {
+    throw invalidArg(`${where}coalesceMs must be a number of milliseconds from 0 (off) to 1000`);
   }
   const drop = options.dropThresholdMs ?? 700;
   const pframe = options.pframeDropThresholdMs ?? 900;
@@ -139,6 +143,7 @@ export function resolveDestinations(target: string | URL | undefined, options: C
     const rtmp = withCodecAnnouncement(spec.rtmp || options.rtmp ? { ...options.rtmp, ...spec.rtmp } : undefined, options);
     const queue: SendQueueOptions = {};
     for (const key of QUEUE_KEYS) queue[key] = spec[key] ?? options[key];
+    queue.coalesceMs = spec.coalesceMs ?? options.coalesceMs;
     checkQueue(queue, where);
     const reconnect = spec.reconnect === undefined ? shared : checkReconnect(spec.reconnect, where);
     const retryFirstConnection = spec.retryFirstConnection ?? options.retryFirstConnection ?? false;

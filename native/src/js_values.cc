@@ -75,6 +75,7 @@ bool TlsOptionsFromJs(const Napi::Value& value, TlsOptions* out) {
   Napi::Object o = value.As<Napi::Object>();
   return GetStrings(o, "ca", &out->caPem) &&
          GetBool(o, "rejectUnauthorized", &out->rejectUnauthorized) &&
+         GetBool(o, "opensslStore", &out->opensslStore) &&
          GetString(o, "servername", &out->servername) &&
          GetInt(o, "minVersion", &out->minVersion) && GetInt(o, "maxVersion", &out->maxVersion) &&
          GetString(o, "ciphers", &out->ciphers) &&

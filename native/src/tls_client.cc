@@ -14,6 +14,7 @@
 #include "counted_ssl.h"
 #include "engine.h"
 #include "openssl_init.h"
+#include "peer_names.h"
 #include "tls_session_cache.h"
 
 namespace librtmp_node {
@@ -181,10 +182,12 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int p
   if (tls.resumeSessions) OfferCachedSession(ssl, sessionKey);
   errno = 0;
   const HandshakeClock clock;
+  PeerNameCapture peerNames(ssl);
   int rc = SSL_connect(ssl);
   clock.Stop(info);
   if (rc != 1) {
     Status s = HandshakeFailure(ssl, rc, tls.rejectUnauthorized);
+    s.message += MismatchDetail(s.verifyResult, name, peerNames.names());
     ForgetCachedSession(sessionKey);  // never offer again what ended in a failure
     SSL_free(ssl);
     ERR_clear_error();
