@@ -11,6 +11,11 @@ export interface NativeFailure {
   statusDescription?: string;
   errno?: number;
   verifyResult?: number;
+  /** A certificate outside its validity period: its window and the device's clock, ms since the epoch. */
+  certNotBefore?: number;
+  certNotAfter?: number;
+  deviceTime?: number;
+  certSubject?: string;
 }
 
 export type NativeCallback<T extends unknown[] = []> = (error: NativeFailure | null, ...results: T) => void;
