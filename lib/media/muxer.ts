@@ -158,6 +158,11 @@ export class MediaPublisher extends EventEmitter {
     this.#rules = checkProfileOptions(options);
   }
 
+  /** With a profile: its video bitrate range for the stream's size and frame rate, once known. */
+  videoBitrateRange(): { minKbps: number; maxKbps: number } | undefined {
+    return this.#rules?.videoBitrateRange();
+  }
+
   stats(): MediaPublisherStats {
     return { ...this.#stats };
   }

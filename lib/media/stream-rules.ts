@@ -140,6 +140,14 @@ export class StreamRules {
     return this.#evaluate(true);
   }
 
+  /** The profile's video bitrate range for the stream's size and frame rate, once known. */
+  videoBitrateRange(): { minKbps: number; maxKbps: number } | undefined {
+    const fps = this.#frameRate();
+    if (!this.#sps || fps === undefined) return undefined;
+    const row = pickRow(this.profile.videoBitrates, this.#sps.height, fps);
+    return row ? { minKbps: row.minKbps, maxKbps: row.maxKbps } : undefined;
+  }
+
   /** Media time seen, ms. */
   durationMs(): number {
     return this.#firstTs === undefined ? 0 : this.#lastTs - this.#firstTs;
