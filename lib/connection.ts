@@ -57,8 +57,9 @@ export interface SendFileOptions extends OperationOptions {
   stop?: AbortSignal;
   /**
    * Send each tag when its timestamp comes due, counted from the first tag (like
-   * `ffmpeg -re`): a recording played out as a live stream. Timestamps that go back start
-   * the count again at that tag. Default: as fast as the server takes it.
+   * `ffmpeg -re`): a recording played out as a live stream. A timestamp that goes back
+   * before the tag the count started from starts it again at that tag (the rule of every
+   * pacer here). Default: as fast as the server takes it.
    */
   realtime?: boolean;
   /**

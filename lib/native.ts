@@ -11,13 +11,20 @@ export interface NativeFailure {
   statusDescription?: string;
   errno?: number;
   verifyResult?: number;
+  /** A certificate outside its validity period: its window and the device's clock, ms since the epoch. */
+  certNotBefore?: number;
+  certNotAfter?: number;
+  deviceTime?: number;
+  certSubject?: string;
 }
 
 export type NativeCallback<T extends unknown[] = []> = (error: NativeFailure | null, ...results: T) => void;
 
 export interface NativeTlsOptions {
-  /** Trust anchors as PEM; never empty when rejectUnauthorized is true. */
+  /** Trust anchors as PEM; never empty when rejectUnauthorized is true, unless opensslStore. */
   ca: string[];
+  /** Trust OpenSSL's default store too (SSL_CERT_FILE / SSL_CERT_DIR), as --use-openssl-ca. */
+  opensslStore?: boolean;
   rejectUnauthorized: boolean;
   servername?: string;
   /** OpenSSL protocol constants (0x0303 = TLS 1.2, 0x0304 = TLS 1.3); 0 = library default. */

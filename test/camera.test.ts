@@ -490,7 +490,8 @@ describe('ReconnectingPublisher against nginx-rtmp', () => {
     assert.equal((await reconnecting).delayMs, 60_000);
     const started = performance.now();
     await camera.close();
-    assert.ok(performance.now() - started < 1000, 'close() does not wait for the retry');
+    // The retry is 60 s away: half of that is room for any loaded machine, and still far from it.
+    assert.ok(performance.now() - started < 30_000, 'close() does not wait for the retry');
     await assert.rejects(camera.writeVideo(frames.video[0]), (e: unknown) => e instanceof RtmpError && e.code === ErrorCodes.CLOSED);
     assert.equal(reconnected, false);
     assert.equal(camera.stats().connected, false);
