@@ -149,13 +149,13 @@ export class MediaPublisher extends EventEmitter {
     this.#video = makeVideoPacketizer(options.videoCodec ?? 'h264');
     const audio = options.audio ?? true;
     if (audio !== true && audio !== false && audio !== 'silent') throw invalidArg("audio must be true, false or 'silent'");
+    this.#rules = checkProfileOptions(options);
     if (audio === 'silent') {
       if (options.video === false) throw invalidArg("audio: 'silent' follows the video: it needs a video track");
-      this.#silence = new SilentAudio(options.silentAudio);
+      this.#silence = new SilentAudio(silentAudioFor(options.silentAudio, this.#rules?.profile));
     } else if (options.silentAudio !== undefined) {
       throw invalidArg("silentAudio is for audio: 'silent'");
     }
-    this.#rules = checkProfileOptions(options);
   }
 
   /** With a profile: its video bitrate range for the stream's size and frame rate, once known. */
@@ -449,4 +449,16 @@ function videoPacketizer(
 export function annexBCodec(codec: VideoCodec | undefined): 'h264' | 'hevc' {
   if (codec === undefined || codec === 'h264' || codec === 'hevc') return codec ?? 'h264';
   throw invalidArg('byte streams are Annex-B H.264 or HEVC; write AV1 temporal units with writeVideo()');
+}
+
+/**
+ * The silent track's configuration: what the options say, else what the platform profile
+ * takes (48 kHz when it takes it, else its first rate; stereo unless it allows fewer
+ * channels), else 48 kHz stereo.
+ */
+function silentAudioFor(options: SilentAudioOptions | undefined, profile: { sampleRates: readonly number[]; maxChannels: number } | undefined): SilentAudioOptions {
+  const rates = profile?.sampleRates ?? [];
+  const sampleRate = options?.sampleRate ?? (rates.length === 0 || rates.includes(48000) ? 48000 : rates[0]);
+  const channels = options?.channels ?? Math.min(2, profile?.maxChannels ?? 2);
+  return { sampleRate, channels };
 }

@@ -54,6 +54,8 @@ void Describe(SSL* ssl, TlsInfo* info) {
     const char* std = SSL_CIPHER_standard_name(cipher);
     info->cipherStandardName = std != nullptr ? std : "";
     info->engineServed = EngineServesCipher(SSL_CIPHER_get_cipher_nid(cipher));
+    // The record MAC (HMAC over the suite's hash) of a CBC suite; none for AEAD (TLS 1.3, GCM).
+    info->macEngineServed = EngineServesDigest(SSL_CIPHER_get_digest_nid(cipher));
   }
   EngineReport engine = CurrentEngine();
   info->engineId = engine.id;
