@@ -103,7 +103,8 @@ int RecordValidity(int preverifyOk, X509_STORE_CTX* store) {
       tValidity.subject = NameLine(X509_get_subject_name(cert));
     }
   }
-  return preverifyOk;
+  // Only one verify callback per SSL: the peer-name capture watches too.
+  return PeerNameCapture::OnVerify(preverifyOk, store);
 }
 
 void DescribeValidity(long verify, Status* s) {
@@ -228,11 +229,12 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int p
   }
   const std::string sessionKey = SessionKey(tls, name, host, port);
   if (tls.resumeSessions) OfferCachedSession(ssl, sessionKey);
-  tValidity = ValidityFailure();
-  SSL_set_verify(ssl, SSL_get_verify_mode(ssl), RecordValidity);
   errno = 0;
   const HandshakeClock clock;
   PeerNameCapture peerNames(ssl);
+  // After the capture's own callback is set: this one replaces it and calls it.
+  tValidity = ValidityFailure();
+  SSL_set_verify(ssl, SSL_get_verify_mode(ssl), RecordValidity);
   int rc = SSL_connect(ssl);
   clock.Stop(info);
   if (rc != 1) {
