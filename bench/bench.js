@@ -6,12 +6,15 @@
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps --pacing writeTags,sendFile]
 //   npm run bench -- --handshake [--handshakes 100 --tls-versions TLSv1.2,TLSv1.3]
+//   npm run bench -- --camera [--duration 120 --suites ECDHE-RSA-AES128-SHA256,ECDHE-RSA-AES128-SHA
+//                     --clients node-librtmp,node-librtmp-coalesce-off,ffmpeg,gstreamer]
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { checkPrerequisites, describeMachine } = require('./lib/environment');
+const { runCamera, SUITES } = require('./lib/camera');
 const { runConcurrent } = require('./lib/concurrent');
 const { runHandshakes } = require('./lib/handshake');
 const { runThroughput } = require('./lib/throughput');
@@ -22,7 +25,7 @@ const { values: opts } = parseArgs({
   options: {
     size: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
-    clients: { type: 'string', default: 'node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp' },
+    clients: { type: 'string' },
     schemes: { type: 'string' },
     'batch-kb': { type: 'string', default: '512' },
     'in-flight': { type: 'string', default: '4' },
@@ -30,7 +33,9 @@ const { values: opts } = parseArgs({
     package: { type: 'string', default: path.join(__dirname, '..') },
     concurrent: { type: 'string' },
     bitrate: { type: 'string', default: '4000' },
-    duration: { type: 'string', default: '30' },
+    duration: { type: 'string' },
+    camera: { type: 'boolean', default: false },
+    suites: { type: 'string', default: SUITES.join(',') },
     pacing: { type: 'string', default: 'writeTags,sendFile' },
     handshake: { type: 'boolean', default: false },
     handshakes: { type: 'string', default: '100' },
@@ -39,22 +44,30 @@ const { values: opts } = parseArgs({
   },
 });
 
-function positiveNumber(name) {
-  const value = Number(opts[name]);
+function positiveNumber(name, fallback) {
+  const value = Number(opts[name] ?? fallback);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
   return value;
 }
 
 async function main() {
   if (opts.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 8).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 10).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
     return;
   }
   checkPrerequisites(opts.package);
   const machine = describeMachine();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   let result;
-  if (opts.handshake) {
+  if (opts.camera) {
+    result = await runCamera({
+      outDir: OUT_DIR,
+      durationSeconds: positiveNumber('duration', '120'),
+      clients: (opts.clients ?? 'node-librtmp,node-librtmp-coalesce-off,ffmpeg,gstreamer').split(','),
+      suites: opts.suites.split(','),
+      packageRoot: opts.package,
+    });
+  } else if (opts.handshake) {
     result = await runHandshakes({
       outDir: OUT_DIR,
       count: positiveNumber('handshakes'),
@@ -66,7 +79,7 @@ async function main() {
       outDir: OUT_DIR,
       count: positiveNumber('concurrent'),
       kbps: positiveNumber('bitrate'),
-      durationSeconds: positiveNumber('duration'),
+      durationSeconds: positiveNumber('duration', '30'),
       schemes: (opts.schemes ?? 'rtmps').split(','),
       pacings: opts.pacing.split(','),
       packageRoot: opts.package,
@@ -76,7 +89,7 @@ async function main() {
       outDir: OUT_DIR,
       sizeMB: positiveNumber('size'),
       runs: positiveNumber('runs'),
-      clients: opts.clients.split(','),
+      clients: (opts.clients ?? 'node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp').split(','),
       schemes: (opts.schemes ?? 'rtmp,rtmps').split(','),
       batchKb: positiveNumber('batch-kb'),
       inFlight: positiveNumber('in-flight'),

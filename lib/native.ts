@@ -11,13 +11,20 @@ export interface NativeFailure {
   statusDescription?: string;
   errno?: number;
   verifyResult?: number;
+  /** A certificate outside its validity period: its window and the device's clock, ms since the epoch. */
+  certNotBefore?: number;
+  certNotAfter?: number;
+  deviceTime?: number;
+  certSubject?: string;
 }
 
 export type NativeCallback<T extends unknown[] = []> = (error: NativeFailure | null, ...results: T) => void;
 
 export interface NativeTlsOptions {
-  /** Trust anchors as PEM; never empty when rejectUnauthorized is true. */
+  /** Trust anchors as PEM; never empty when rejectUnauthorized is true, unless opensslStore. */
   ca: string[];
+  /** Trust OpenSSL's default store too (SSL_CERT_FILE / SSL_CERT_DIR), as --use-openssl-ca. */
+  opensslStore?: boolean;
   rejectUnauthorized: boolean;
   servername?: string;
   /** OpenSSL protocol constants (0x0303 = TLS 1.2, 0x0304 = TLS 1.3); 0 = library default. */
@@ -72,7 +79,13 @@ export interface NativeTlsInfo {
   authorized: boolean;
   authorizationError?: string;
   engine: string | null;
+  /** The negotiated record cipher runs on the engine (AES-CBC on devcrypto). */
   engineServed: boolean;
+  /**
+   * The record MAC's hash runs on the engine too (HMAC-SHA1/SHA256 of a TLS 1.2 CBC suite, with
+   * engine methods including 'digests'). Always false for AEAD suites (GCM, every TLS 1.3 suite).
+   */
+  macEngineServed: boolean;
   /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
   resumed: boolean;
   /** CPU time the connection thread spent in the TLS handshake, ms. */

@@ -1,6 +1,7 @@
 // TLS and engine options, shaped like Node's tls.connect, validated and turned into what
 // the addon takes. The default trust store is Node's own root list, so a camera without a
 // system CA bundle still verifies its ingest server.
+import fs from 'node:fs';
 import tls from 'node:tls';
 import { invalidArg } from './errors';
 import { binding, type NativeEngineOptions, type NativeTlsOptions } from './native';
@@ -8,7 +9,11 @@ import { binding, type NativeEngineOptions, type NativeTlsOptions } from './nati
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
 export interface TlsOptions {
-  /** Trust anchors (PEM). Default: Node's `tls.rootCertificates`. */
+  /**
+   * Trust anchors (PEM). Default: what Node's `tls.connect` trusts: its root store plus
+   * `NODE_EXTRA_CA_CERTS`; with `--use-openssl-ca`, OpenSSL's default store
+   * (`SSL_CERT_FILE`/`SSL_CERT_DIR`) plus `NODE_EXTRA_CA_CERTS`. Giving `ca` replaces them all.
+   */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Refuse servers whose certificate does not verify (default true). */
   rejectUnauthorized?: boolean;
@@ -73,6 +78,51 @@ function version(value: unknown, name: string, fallback: TlsVersion): number {
   return versions[value as TlsVersion];
 }
 
+// Node's CA conventions, so a user's corporate or test CA works here as it does for
+// tls.connect: without `ca`, Node's root store plus NODE_EXTRA_CA_CERTS; under
+// --use-openssl-ca, OpenSSL's default store (SSL_CERT_FILE / SSL_CERT_DIR) instead of the
+// root store. An explicit `ca` replaces all of them, as in Node.
+
+/** Whether Node runs with --use-openssl-ca (the last of it and --use-bundled-ca wins). */
+export function usesOpenSslCaStore(): boolean {
+  const flags = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
+  let openssl = false;
+  for (const flag of flags) {
+    if (flag === '--use-openssl-ca') openssl = true;
+    else if (flag === '--use-bundled-ca') openssl = false;
+  }
+  return openssl;
+}
+
+let extraCa: { file: string; pems: string[] } | undefined;
+
+/** The certificates of NODE_EXTRA_CA_CERTS (read once per file name; an unreadable file adds none, as in Node). */
+export function extraCaCertificates(): string[] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return [];
+  if (extraCa?.file !== file) {
+    let pems: string[] = [];
+    try {
+      pems = [fs.readFileSync(file, 'latin1')];
+    } catch {
+      // Node itself warned at start-up ("Ignoring extra certs from ...").
+    }
+    extraCa = { file, pems };
+  }
+  return extraCa.pems;
+}
+
+type CaList = (type: 'default' | 'system' | 'bundled' | 'extra') => string[];
+
+function defaultTrust(): { ca: string[]; opensslStore: boolean } {
+  const opensslStore = usesOpenSslCaStore();
+  // Node 22.15+/23.10+ say what their own default is (--use-system-ca included).
+  const getCACertificates = (tls as unknown as { getCACertificates?: CaList }).getCACertificates;
+  if (!opensslStore && typeof getCACertificates === 'function') return { ca: getCACertificates('default'), opensslStore };
+  const base = opensslStore ? [] : [...tls.rootCertificates];
+  return { ca: [...base, ...extraCaCertificates()], opensslStore };
+}
+
 export function nativeTlsOptions(options: TlsOptions | undefined): NativeTlsOptions {
   const o = options ?? {};
   if (typeof o !== 'object') throw invalidArg('options.tls must be an object');
@@ -85,9 +135,9 @@ export function nativeTlsOptions(options: TlsOptions | undefined): NativeTlsOpti
   const minVersion = version(o.minVersion, 'options.tls.minVersion', 'TLSv1.2');
   const maxVersion = version(o.maxVersion, 'options.tls.maxVersion', 'TLSv1.3');
   if (minVersion > maxVersion) throw invalidArg('options.tls.minVersion is above maxVersion');
-  const ca = o.ca === undefined ? [...tls.rootCertificates] : pemList(o.ca);
+  const trust = o.ca === undefined ? defaultTrust() : { ca: pemList(o.ca), opensslStore: false };
   return {
-    ca,
+    ...trust,
     rejectUnauthorized: o.rejectUnauthorized ?? true,
     servername: optionalString(o.servername, 'options.tls.servername'),
     minVersion,

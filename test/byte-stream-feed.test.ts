@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, MediaPublisher, publish, publishCamera, RtmpError, type CameraDropEvent } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { isSequenceHeader } from '../lib/flv-tags';
-import { makeAnnexBStream, makeElementaryStreams, splitAccessUnits, splitAdtsFrames } from './helpers/elementary';
+import { makeAnnexBStream, makeElementaryStreams, makeHevcStream, splitAccessUnits, splitAdtsFrames } from './helpers/elementary';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 
@@ -21,15 +21,22 @@ let h264: string;
 let bframes: string;
 let adts: string;
 let videoUnits: number;
+// 2 s of HEVC without and with B-frames.
+let hevc: string;
+let hevcBframes: string;
 let audioFrames: number;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'byte-stream-feed-'));
-  const [server, streams, camera] = await Promise.all([
+  const [server, streams, camera, hevcCamera, hevcWithB] = await Promise.all([
     startNginx({ record: true }),
     makeElementaryStreams(tmp, 4),
     makeAnnexBStream(tmp, 'camera', 'h264', ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', '25', '-x264-params', 'aud=0', '-threads', '1'], 4),
+    makeAnnexBStream(tmp, 'hevc-camera', 'hevc', ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=25:bframes=0:pools=1']),
+    makeHevcStream(tmp, 2),
   ]);
+  hevc = hevcCamera.file;
+  hevcBframes = hevcWithB.hevc;
   nginx = server;
   h264 = camera.file;
   bframes = streams.h264;
@@ -95,6 +102,17 @@ describe('pipeVideo()/pipeAudio() timing', () => {
     await assert.rejects(new MediaPublisher(new Capture()).pipeAudio(fileStream(adts), { frameRate: 25 }), isCode(ErrorCodes.INVALID_ARG));
     assert.throws(() => new MediaPublisher(new Capture(), { videoCodec: 'av1' }).pipeVideo(fileStream(h264), { frameRate: 25 }), isCode(ErrorCodes.INVALID_ARG));
     await assert.rejects(new MediaPublisher(new Capture()).pipeVideo(Readable.from(['text']), { frameRate: 25 }), isCode(ErrorCodes.MEDIA_INVALID));
+  });
+
+  test('HEVC: a stream without B-frames is stamped frame by frame; one with them is refused', async () => {
+    const sink = new Capture();
+    const result = await new MediaPublisher(sink, { videoCodec: 'hevc', audio: false }).pipeVideo(fileStream(hevc), { frameRate: 25, pace: false });
+    assert.equal(result.frames, 50);
+    frames(sink.tags, 'video').forEach((tag, n) => assert.equal(tag.timestamp, n * 40));
+    await assert.rejects(
+      new MediaPublisher(new Capture(), { videoCodec: 'hevc' }).pipeVideo(fileStream(hevcBframes), { frameRate: 25, pace: false }),
+      (e: unknown) => e instanceof RtmpError && e.code === ErrorCodes.MEDIA_INVALID && /HEVC B-frames/.test(e.message),
+    );
   });
 
   test('signal: stops reading, resolves with what was written', async () => {

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, publish, read, RtmpError, versions, type FlvTag } from '../lib/index';
+import { ErrorCodes, publish, read, versions, type FlvTag } from '../lib/index';
 import { FlvParser } from '../lib/flv';
+import { expectRtmpError } from './helpers/expect-error';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffmpegPublish, ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
@@ -110,16 +111,6 @@ describe('failures have their own codes and leave nothing behind', () => {
   });
   after(() => nginx.stop());
 
-  async function expectCode(promise: Promise<unknown>, code: string): Promise<RtmpError> {
-    const error = await promise.then(
-      () => assert.fail(`expected ${code}`),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof RtmpError, String(error));
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-
   async function expectNoLeak(run: () => Promise<unknown>): Promise<void> {
     const fds = openFds();
     const threads = threadCount();
@@ -129,37 +120,37 @@ describe('failures have their own codes and leave nothing behind', () => {
 
   test('refused port', async () => {
     const port = await freePort();
-    await expectNoLeak(() => expectCode(publish(`rtmp://127.0.0.1:${port}/live/x`, { timeout: 5000 }), ErrorCodes.CONNECT_REFUSED));
+    await expectNoLeak(() => expectRtmpError(publish(`rtmp://127.0.0.1:${port}/live/x`, { timeout: 5000 }), ErrorCodes.CONNECT_REFUSED));
   });
 
   test('unknown host', async () => {
-    await expectNoLeak(() => expectCode(publish('rtmp://no-such-host.invalid/live/x', { timeout: 5000 }), ErrorCodes.DNS_LOOKUP));
+    await expectNoLeak(() => expectRtmpError(publish('rtmp://no-such-host.invalid/live/x', { timeout: 5000 }), ErrorCodes.DNS_LOOKUP));
   });
 
   test('nonexistent application', async () => {
-    await expectNoLeak(() => expectCode(publish(nginx.url('nosuchapp', 'x'), { timeout: 5000 }), ErrorCodes.RTMP_CONNECT_REJECTED));
+    await expectNoLeak(() => expectRtmpError(publish(nginx.url('nosuchapp', 'x'), { timeout: 5000 }), ErrorCodes.RTMP_CONNECT_REJECTED));
   });
 
   test('a stream that does not exist', async () => {
     await expectNoLeak(async () => {
-      const error = await expectCode(read(nginx.url('live', 'missing'), { timeout: 5000 }).next(), ErrorCodes.RTMP_STREAM_NOT_FOUND);
+      const error = await expectRtmpError(read(nginx.url('live', 'missing'), { timeout: 5000 }).next(), ErrorCodes.RTMP_STREAM_NOT_FOUND);
       assert.equal(error.statusCode, 'NetStream.Play.StreamNotFound');
     });
   });
 
   test('a URL with no stream name is refused before any native call', async () => {
     const threads = threadCount();
-    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live`), ErrorCodes.INVALID_URL);
-    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live/`), ErrorCodes.INVALID_URL);
-    await expectCode(publish('http://127.0.0.1/live/x'), ErrorCodes.INVALID_URL);
-    await expectCode(publish(`rtmp://127.0.0.1:${nginx.port}/live/x`, { timeout: -1 }), ErrorCodes.INVALID_ARG);
+    await expectRtmpError(publish(`rtmp://127.0.0.1:${nginx.port}/live`), ErrorCodes.INVALID_URL);
+    await expectRtmpError(publish(`rtmp://127.0.0.1:${nginx.port}/live/`), ErrorCodes.INVALID_URL);
+    await expectRtmpError(publish('http://127.0.0.1/live/x'), ErrorCodes.INVALID_URL);
+    await expectRtmpError(publish(`rtmp://127.0.0.1:${nginx.port}/live/x`, { timeout: -1 }), ErrorCodes.INVALID_ARG);
     assert.equal(threadCount(), threads);
   });
 
   test('a second publisher on the same name is refused with the server status', async () => {
     const first = await publish(nginx.url('live', 'taken'));
     try {
-      const error = await expectCode(publish(nginx.url('live', 'taken'), { timeout: 5000 }), ErrorCodes.RTMP_PUBLISH_REJECTED);
+      const error = await expectRtmpError(publish(nginx.url('live', 'taken'), { timeout: 5000 }), ErrorCodes.RTMP_PUBLISH_REJECTED);
       assert.equal(error.statusCode, 'NetStream.Publish.BadName');
     } finally {
       await first.close();

@@ -4,36 +4,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { trackChild } from './helpers/children';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
+import { runChild, type ChildRun } from './helpers/node-child';
 import { threadsNamed } from './helpers/process-state';
 import { startThrottledRelay } from './helpers/throttled-relay';
 import { publish } from '../lib/index';
 
 const LIB = path.resolve(__dirname, '..', 'lib', 'index.js');
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `source` as a CommonJS script in a fresh node, killed after `timeoutMs`. */
-function runNode(source: string, timeoutMs = 20_000, args: string[] = []): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...args, '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+/** Runs `source` as a CommonJS script in a fresh node (tracked), killed after `timeoutMs`. */
+function runNode(source: string, timeoutMs = 20_000, args: string[] = []): Promise<ChildRun> {
+  return runChild([process.execPath, ...args, '-e', source], { timeoutMs, requireSuccess: false });
 }
 
 describe('lifecycle', () => {
@@ -89,6 +73,7 @@ describe('lifecycle', () => {
           process.exit(0);
         })().catch((e) => { console.error(e); process.exit(3); });`;
       const child = spawn(process.execPath, ['-e', source], { stdio: ['pipe', 'pipe', 'pipe'] });
+      trackChild(child);
       let stdout = '';
       let stderr = '';
       let released = false;
@@ -143,7 +128,9 @@ describe('lifecycle', () => {
         let pub = await publish(${JSON.stringify(nginx.url('live', 'dropped'))});
         pub.unref();
         pub = null;
-        for (let i = 0; i < 50 && threads() > before; i++) {
+        // Until the finalizer has run and the thread is gone: bounded by the child's timeout
+        // (a count of rounds would be a guess at how fast a loaded machine collects).
+        while (threads() > before) {
           global.gc();
           await new Promise((r) => setTimeout(r, 20));
         }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { connect, ErrorCodes, publish, read, RtmpError, type FlvTag, type RtmpConnection } from '../lib/index';
 import { encodeTag, FlvParser } from '../lib/flv';
+import { expectRtmpError } from './helpers/expect-error';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
@@ -166,9 +167,7 @@ describe('load and backpressure', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       controller.abort();
-      const error = await writing.catch((e: unknown) => e);
-      assert.ok(error instanceof RtmpError, String(error));
-      assert.equal(error.code, ErrorCodes.ABORTED);
+      const error = await expectRtmpError(writing, ErrorCodes.ABORTED);
       assert.equal(error.name, 'AbortError');
       await pub.close();
       assert.ok(pub.closed);

@@ -156,6 +156,30 @@ describe('tickets the server no longer knows', () => {
   });
 });
 
+describe('expired sessions', () => {
+  test('a session past its lifetime (1 s here) is not resumed: a full handshake, no error', async () => {
+    const servers = await Promise.all(
+      (['TLSv1.2', 'TLSv1.3'] as const).map((protocol) => startNginx({ tls: front({ protocols: [protocol], sessionTimeout: '1s' }) })),
+    );
+    try {
+      for (const server of servers) {
+        const log = new TlsSessions(server);
+        sessions.set(server, log);
+        const tls: TlsOptions = { ca: pki.ca.cert };
+        await connectOnce(server, tls);
+        assert.equal((await connectOnce(server, tls)).resumed, true, 'within its lifetime it resumes');
+        // The lifetime is what this test is about: waiting it out is the point, not a
+        // synchronisation (2.5 s against 1 s: whole seconds, as both sides count them).
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        const late = await connectOnce(server, tls);
+        assert.deepEqual([late.resumed, late.serverSawResumed], [false, false]);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  });
+});
+
 describe('the cache itself', () => {
   test('bounded: more servers than its capacity keep at most capacity sessions', async () => {
     const { capacity } = binding.tlsSessionCache();
@@ -170,6 +194,22 @@ describe('the cache itself', () => {
     // The oldest went, the newest is there.
     assert.equal((await connectOnce(tickets12, { ca: pki.ca.cert, rejectUnauthorized: false, servername: 'n0.localhost' })).resumed, false);
     assert.equal((await connectOnce(tickets12, { ca: pki.ca.cert, rejectUnauthorized: false, servername: `n${capacity + 5}.localhost` })).resumed, true);
+  });
+
+  test('many connections at once on one key: every one connects, the counts stay right', async () => {
+    const tls: TlsOptions = { ca: pki.ca.cert };
+    for (const server of [tickets12, tls13]) {
+      await connectOnce(server, tls);
+      const open = await Promise.all(
+        Array.from({ length: 12 }, (_, n) => publish(server.url('live', `${STREAM_KEY}-many-${n}`, 'rtmps', 'localhost'), { tls, timeout: 10_000 })),
+      );
+      const resumed = open.filter((c) => c.tlsInfo()?.resumed).length;
+      // TLS 1.2: the one session serves them all; TLS 1.3: a ticket is used once.
+      assert.ok(server === tickets12 ? resumed === 12 : resumed >= 1, `${resumed} resumed`);
+      await Promise.all(open.map((c) => c.close()));
+      for (let n = 0; n < 12; n++) await sessions.get(server)!.next();
+    }
+    assert.deepEqual({ ...binding.tlsSessionCache(), capacity: 0 }, { entries: 2, liveSessions: 2, capacity: 0 });
   });
 
   test('every SSL_SESSION reference is given back: none alive once cleared', async () => {

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, publish, read, RtmpError, type ErrorCode, type FlvTag, type RtmpConnection, type TlsOptions } from '../lib/index';
 import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
 import { makeTestPki, WRONG_HOST, type CertFiles, type TestPki } from './helpers/certs';
+import { expectRtmpError } from './helpers/expect-error';
 import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { openFds, threadCount, threadIdsNamed, threadWriteCalls, waitForBaseline } from './helpers/process-state';
@@ -49,12 +50,7 @@ async function connectInfo(url: string, tls: TlsOptions): Promise<NonNullable<Re
 
 /** The promise fails with `code` and `reason`; the error names neither the key nor a mask of it. */
 async function expectTlsFailure(promise: Promise<unknown>, code: ErrorCode, reason?: RegExp): Promise<RtmpError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof RtmpError, String(error));
-  assert.equal(error.code, code, error.message);
+  const error = await expectRtmpError(promise, code);
   if (reason) assert.match(error.message, reason);
   for (const text of [error.message, error.stack ?? '', JSON.stringify(error)]) {
     assert.ok(!text.includes(STREAM_KEY), `the stream key leaked: ${text}`);

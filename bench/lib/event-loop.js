@@ -17,9 +17,12 @@ function schedstat() {
   return { runNs, waitNs, slices };
 }
 
-/** Starts watching this (the main) thread's event loop; stop() returns the summary. */
-function watchEventLoop() {
-  const histogram = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+/**
+ * Starts watching this (the main) thread's event loop; stop() returns the summary. A coarser
+ * `resolutionMs` samples less often (the sampling timer wakes the thread each period).
+ */
+function watchEventLoop(resolutionMs = ELD_RESOLUTION_MS) {
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   const utilization = performance.eventLoopUtilization();
   const sched = schedstat();
   histogram.enable();
@@ -28,7 +31,7 @@ function watchEventLoop() {
       histogram.disable();
       const busy = performance.eventLoopUtilization(utilization);
       const now = schedstat();
-      const ms = (ns) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+      const ms = (ns) => Math.max(0, ns / 1e6 - resolutionMs);
       const wakeups = now.slices - sched.slices;
       return {
         p50Ms: ms(histogram.percentile(50)),

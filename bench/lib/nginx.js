@@ -57,7 +57,17 @@ stream {
         access_log ${p.dir}/tls-access.log tls;
         proxy_pass ${LOOPBACK}:${p.port};
     }
-}
+${p.fronts.map((f) => `    server {
+        listen ${LOOPBACK}:${f.port} ssl;
+        ssl_certificate ${p.cert};
+        ssl_certificate_key ${p.key};
+        ssl_protocols TLSv1.2;
+        ssl_ciphers ${f.cipher};
+        ssl_prefer_server_ciphers on;
+        access_log ${p.dir}/tls-access.log tls;
+        proxy_pass ${LOOPBACK}:${p.port};
+    }
+`).join('')}}
 `;
 }
 
@@ -89,12 +99,17 @@ function readLines(file) {
   }
 }
 
-/** Starts nginx on free loopback ports; `connections` sizes it for that many publishers. */
-async function startNginx({ cert, key, connections = 16 }) {
+/**
+ * Starts nginx on free loopback ports; `connections` sizes it for that many publishers.
+ * `tlsSuites`: OpenSSL cipher names, each given a TLS 1.2 front of its own that accepts only
+ * that suite (so every client, whatever its TLS library, negotiates it): `frontPort(suite)`.
+ */
+async function startNginx({ cert, key, connections = 16, tlsSuites = [] }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'librtmp-bench-nginx-'));
   fs.chmodSync(dir, 0o711);
-  const [port, tlsPort] = await freePorts(2);
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), renderConfig({ dir, port, tlsPort, cert, key, connections }));
+  const [port, tlsPort, ...frontPorts] = await freePorts(2 + tlsSuites.length);
+  const fronts = tlsSuites.map((cipher, i) => ({ cipher, port: frontPorts[i] }));
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), renderConfig({ dir, port, tlsPort, cert, key, connections, fronts }));
   const child = spawn(NGINX, ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -105,6 +120,7 @@ async function startNginx({ cert, key, connections = 16 }) {
   const server = {
     port,
     tlsPort,
+    frontPort: (suite) => fronts.find((f) => f.cipher === suite).port,
     url: (scheme, name) => `${scheme}://${LOOPBACK}:${scheme === 'rtmps' ? tlsPort : port}/live/${name}`,
     /** The worker's pid (one worker). */
     workerPid() {

@@ -10,6 +10,8 @@ import { usageError } from './exit-codes';
 export const connectionFlagSpecs = {
   timeout: { type: 'string' },
   'chunk-size': { type: 'string' },
+  'local-address': { type: 'string' },
+  family: { type: 'string' },
   ca: { type: 'string', multiple: true },
   insecure: { type: 'boolean' },
   servername: { type: 'string' },
@@ -25,6 +27,8 @@ export const connectionFlagSpecs = {
 export interface ConnectionFlags {
   timeout?: string;
   'chunk-size'?: string;
+  'local-address'?: string;
+  family?: string;
   ca?: string[];
   insecure?: boolean;
   servername?: string;
@@ -46,6 +50,8 @@ export const CAMERA_PRESET = {
 export const connectionFlagsHelp = `Connection options:
   --timeout S            connect and I/O timeout, seconds (default 10)
   --chunk-size N         outgoing RTMP chunk size, 128-65536 (default 4096)
+  --local-address IP     source address to connect from (an address of this host)
+  --family 4|6           that IP version only (default: both, IPv6 first, Happy Eyeballs)
 TLS options (rtmps:// and rtmpts://):
   --ca FILE              trust the PEM certificates in FILE instead of Node's root list (repeatable)
   --insecure             do not verify the server certificate
@@ -102,6 +108,11 @@ export function connectionOptions(flags: ConnectionFlags): RtmpOptions {
     const n = Number(flags['chunk-size']);
     if (!Number.isInteger(n)) throw usageError('--chunk-size takes an integer');
     options.chunkSize = n;
+  }
+  if (flags['local-address'] !== undefined) options.localAddress = flags['local-address'];
+  if (flags.family !== undefined) {
+    if (flags.family !== '4' && flags.family !== '6') throw usageError('--family takes 4 or 6');
+    options.family = flags.family === '4' ? 4 : 6;
   }
   const tls: TlsOptions = {};
   if (flags['camera-preset']) Object.assign(tls, CAMERA_PRESET);

@@ -41,6 +41,7 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.CONNECT_REFUSED]: ExitCodes.NETWORK,
   [ErrorCodes.CONNECT_TIMEOUT]: ExitCodes.NETWORK,
   [ErrorCodes.CONNECT_FAILED]: ExitCodes.NETWORK,
+  [ErrorCodes.BIND_FAILED]: ExitCodes.NETWORK,
   [ErrorCodes.RTMP_HANDSHAKE]: ExitCodes.NETWORK,
   [ErrorCodes.TIMEOUT]: ExitCodes.NETWORK,
   [ErrorCodes.CONNECTION_CLOSED]: ExitCodes.NETWORK,

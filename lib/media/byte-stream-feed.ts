@@ -8,8 +8,8 @@
 // - audio: its own clock, 1024 samples a frame (frame n at n × 1024 / rate); with `clock`,
 //   counted from the clock's reading at the first frame, so it lines up with clock-stamped
 //   video. Clock readings count from the first one any feed of the publisher took.
-// Decoding order is presentation order here, so H.264 B-frames (which need the encoder's own
-// pts and dts) are refused; camera encoders do not use them.
+// Decoding order is presentation order here, so B-frames (which need the encoder's own pts
+// and dts) are refused; camera encoders do not use them.
 //
 // Pacing (`pace`, default on with frameRate): each frame is written when its time comes, like
 // ffmpeg -re, on the publisher's one pacer — a file or a fast pipe then streams live instead
@@ -20,6 +20,7 @@ import { AnnexBSplitter, asBytes, type AnnexBCodec } from './annexb-splitter';
 import { invalidArg } from '../errors';
 import { mediaError } from './errors';
 import { hasBSlice, type VideoFrame } from './h264';
+import { HevcSliceTypes } from './hevc';
 import { Pacer } from './pacer';
 
 export type FeedClock = 'monotonic' | (() => number);
@@ -100,9 +101,11 @@ export async function pipeVideo(target: FrameWriter, timing: FeedTiming, codec: 
   const { frameRate, clock, signal } = options;
   const pace = options.pace ?? frameRate !== undefined;
   let frames = 0;
+  const hevcSlices = codec === 'hevc' ? new HevcSliceTypes() : undefined;
   const write = async (data: Buffer): Promise<void> => {
-    if (codec === 'h264' && hasBSlice(data)) {
-      throw mediaError('H.264 B-frames need the encoder’s own pts and dts (writeVideo()); a byte stream is stamped in decoding order — turn B-frames off in the encoder');
+    if (hevcSlices ? hevcSlices.hasBSlice(data) : hasBSlice(data)) {
+      const name = codec === 'h264' ? 'H.264' : 'HEVC';
+      throw mediaError(`${name} B-frames need the encoder’s own pts and dts (writeVideo()); a byte stream is stamped in decoding order — turn B-frames off in the encoder`);
     }
     let ms: number;
     if (clock !== undefined) {

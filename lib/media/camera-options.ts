@@ -2,6 +2,7 @@
 // queue's bounds and the list of destinations (each URL parsed, none twice, no option that
 // belongs to the shared encode set on one destination). Every refusal is a coded error that
 // names the destination by index and masked URL, never by its key.
+import type { BitrateAdviceOptions } from './bitrate-advisor';
 import { checkConnection } from '../connection';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
@@ -39,6 +40,12 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
    */
   pace?: boolean;
   /**
+   * Bitrate advice for the encoder: 'bitrate' events (BitrateEvent) with a target in kbit/s
+   * from what the first destination's link actually carries, never above `maxKbps` (the
+   * encoder's configured bitrate) nor the profile's range. See lib/media/bitrate-advisor.ts.
+   */
+  bitrateAdvice?: BitrateAdviceOptions;
+  /**
    * Several destinations from one encode (publishCamera(options) without a URL): each its own
    * connection, queue and reconnection. Strings or URLs, or objects with per-destination options.
    */
@@ -49,8 +56,8 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
 export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
-const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict']);
+const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', 'coalesceMs', ...QUEUE_KEYS]);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict', 'bitrateAdvice']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -82,6 +89,10 @@ function checkQueue(options: SendQueueOptions, where: string): void {
     if (n !== undefined && (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)) {
       throw invalidArg(`${where}${key} must be a positive number of milliseconds`);
     }
+  }
+  const coalesce = options.coalesceMs;
+  if (coalesce !== undefined && (typeof coalesce !== 'number' || !Number.isFinite(coalesce) || coalesce < 0 || coalesce > 1000)) {
+    throw invalidArg(`${where}coalesceMs must be a number of milliseconds from 0 (off) to 1000`);
   }
   const drop = options.dropThresholdMs ?? 700;
   const pframe = options.pframeDropThresholdMs ?? 900;
@@ -139,6 +150,7 @@ export function resolveDestinations(target: string | URL | undefined, options: C
     const rtmp = withCodecAnnouncement(spec.rtmp || options.rtmp ? { ...options.rtmp, ...spec.rtmp } : undefined, options);
     const queue: SendQueueOptions = {};
     for (const key of QUEUE_KEYS) queue[key] = spec[key] ?? options[key];
+    queue.coalesceMs = spec.coalesceMs ?? options.coalesceMs;
     checkQueue(queue, where);
     const reconnect = spec.reconnect === undefined ? shared : checkReconnect(spec.reconnect, where);
     const retryFirstConnection = spec.retryFirstConnection ?? options.retryFirstConnection ?? false;

@@ -143,6 +143,40 @@ function idOf(nal: Buffer, type: number): number {
   return new BitReader(nalToRbsp(nal).subarray(2), 'HEVC PPS').ue();
 }
 
+/**
+ * Tells HEVC access units with B slices (slice_type 0) by the first slice header of each
+ * picture, read as far as slice_type; the PPSs seen so far say how many extra header bits
+ * come before it (num_extra_slice_header_bits). Frames that are not shown in decoding
+ * order need the encoder's own pts and dts.
+ */
+export class HevcSliceTypes {
+  readonly #extraBits = new Map<number, number>();
+
+  hasBSlice(accessUnit: Buffer): boolean {
+    let found = false;
+    for (const nal of splitAnnexB(accessUnit, checkHevcNal)) {
+      const type = hevcNalType(nal);
+      const layerId = ((nal[0] & 0x01) << 5) | (nal[1] >>> 3);
+      if (type === HevcNalType.PPS) {
+        const r = new BitReader(nalToRbsp(nal).subarray(2), 'HEVC PPS');
+        const ppsId = r.ue();
+        r.ue(); // pps_seq_parameter_set_id
+        r.skip(2); // dependent_slice_segments_enabled_flag, output_flag_present_flag
+        this.#extraBits.set(ppsId, r.bits(3));
+      } else if (type < 32 && layerId === 0 && !found) {
+        const r = new BitReader(nalToRbsp(nal.subarray(0, 64)).subarray(2), 'HEVC slice header');
+        if (!r.flag()) continue; // not the picture's first slice segment
+        if (type >= 16 && type <= 23) r.skip(1); // no_output_of_prior_pics_flag
+        const extra = this.#extraBits.get(r.ue());
+        if (extra === undefined) throw mediaError('HEVC slice refers to a PPS the stream has not sent');
+        r.skip(extra); // slice_reserved_flag[]
+        found = r.ue() === 0;
+      }
+    }
+    return found;
+  }
+}
+
 /** HEVC access units to Enhanced RTMP video tags; each push is all or nothing. */
 export class HevcPacketizer {
   #sets = new Map<number, Map<number, Buffer>>([

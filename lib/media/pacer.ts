@@ -1,19 +1,24 @@
 // Real-time pacing by media timestamps (like ffmpeg -re). Every deadline is computed from one
 // anchor on the monotonic clock, so timer lateness never accumulates: a late wake-up only
-// shortens the next wait.
+// shortens the next wait. A timestamp before the anchor's (a spliced input going back)
+// re-anchors at it. The same concept, name and rule as the native Pacer that paces
+// sendFile({ realtime }) on the connection thread (native/src/file_sender.cc).
 
 export class Pacer {
   #anchor: { wallMs: number; mediaMs: number } | undefined;
   readonly #signal: AbortSignal | undefined;
+  readonly #now: () => number;
 
-  constructor(signal?: AbortSignal) {
+  /** `now`: the monotonic clock in ms (performance.now; tests pass their own). */
+  constructor(signal?: AbortSignal, now: () => number = () => performance.now()) {
     this.#signal = signal;
+    this.#now = now;
   }
 
   /** Milliseconds until `mediaMs` is due (0 or less: due now). The first call sets the anchor. */
   delayFor(mediaMs: number): number {
-    const now = performance.now();
-    this.#anchor ??= { wallMs: now, mediaMs };
+    const now = this.#now();
+    if (this.#anchor === undefined || mediaMs < this.#anchor.mediaMs) this.#anchor = { wallMs: now, mediaMs };
     return this.#anchor.wallMs + (mediaMs - this.#anchor.mediaMs) - now;
   }
 

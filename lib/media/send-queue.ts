@@ -17,6 +17,14 @@ export interface SendQueueOptions {
   maxBatchMs?: number;
   /** Hard bound on queued media of any kind (only reached when even audio cannot get out). Default 5000. */
   maxQueuedMs?: number;
+  /**
+   * Coalescing window, ms of wall time. A frame that finds the connection idle waits up to this
+   * long for a frame of the other track, so that audio and video due within the window leave
+   * in one writeTags(): one write and one TLS flush, one wake-up of the connection thread,
+   * instead of two. A batch holding both tracks goes at once. Default 5; 0 = off (each frame
+   * is handed over as it comes). It adds at most this much latency.
+   */
+  coalesceMs?: number;
 }
 
 export interface SendQueueStats {
@@ -50,6 +58,10 @@ export class SendQueue extends EventEmitter implements TagSink {
   readonly #pframeDropThresholdMs: number;
   readonly #maxQueuedMs: number;
   readonly #maxBatchMs: number;
+  readonly #coalesceMs: number;
+  // The coalescing window's timer, while a lone frame waits for its partner.
+  #holdTimer: NodeJS.Timeout | undefined;
+  #holdExpired = false;
   #tags: FlvTag[] = [];
   #sink: TagSink | undefined;
   // Bumped by detach(): a write that finishes for a detached sink changes nothing here.
@@ -69,6 +81,10 @@ export class SendQueue extends EventEmitter implements TagSink {
     this.#pframeDropThresholdMs = options.pframeDropThresholdMs ?? 900;
     this.#maxQueuedMs = options.maxQueuedMs ?? 5000;
     this.#maxBatchMs = options.maxBatchMs ?? 100;
+    this.#coalesceMs = options.coalesceMs ?? 5;
+    if (!(Number.isFinite(this.#coalesceMs) && this.#coalesceMs >= 0 && this.#coalesceMs <= 1000)) {
+      throw new RangeError('coalesceMs must be between 0 and 1000');
+    }
     if (!(this.#dropThresholdMs > 0 && this.#pframeDropThresholdMs >= this.#dropThresholdMs && this.#maxQueuedMs >= this.#pframeDropThresholdMs)) {
       throw new RangeError('need 0 < dropThresholdMs <= pframeDropThresholdMs <= maxQueuedMs');
     }
@@ -99,6 +115,7 @@ export class SendQueue extends EventEmitter implements TagSink {
 
   /** Stops sending and discards what is queued: it belonged to a session that is gone. */
   detach(): void {
+    this.#endHold();
     this.#generation++;
     this.#sink = undefined;
     this.#inFlight = false;
@@ -199,6 +216,8 @@ export class SendQueue extends EventEmitter implements TagSink {
       this.#settleIdle();
       return;
     }
+    if (this.#holding()) return;
+    this.#endHold();
     // A batch in flight can no longer be dropped from: keep it short, the rest stays here.
     let end = 1;
     const first = this.#tags[0].timestamp;
@@ -220,5 +239,29 @@ export class SendQueue extends EventEmitter implements TagSink {
         onError?.(error);
       },
     );
+  }
+
+  // True while the queued frames wait out the coalescing window for the other track's frame.
+  #holding(): boolean {
+    if (this.#coalesceMs === 0 || this.#holdExpired) return false;
+    let audio = false;
+    let video = false;
+    for (const tag of this.#tags) {
+      if (tag.type === 'audio') audio = true;
+      else if (tag.type === 'video') video = true;
+      if (audio && video) return false;
+    }
+    this.#holdTimer ??= setTimeout(() => {
+      this.#holdTimer = undefined;
+      this.#holdExpired = true;
+      this.#drain();
+    }, this.#coalesceMs);
+    return true;
+  }
+
+  #endHold(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#holdExpired = false;
   }
 }

@@ -24,8 +24,9 @@ int64_t MonotonicMs() {
 
 // Real-time pacing by the tags' timestamps, like ffmpeg -re: a tag is due at one anchor on
 // the monotonic clock plus its time since the anchor's tag, so lateness never accumulates. A
-// timestamp that goes back (a spliced file) re-anchors at its tag.
-class MediaClock {
+// timestamp before the anchor's (a spliced file going back) re-anchors at its tag. The same
+// concept, name and rule as lib/media/pacer.ts, which paces what JavaScript sends.
+class Pacer {
  public:
   // Milliseconds until `timestamp` is due; 0 or less: due now.
   int64_t DelayMs(uint32_t timestamp) {
@@ -58,11 +59,11 @@ Status SendRun(Session& session, const FlvFileTag* tags, size_t count, FileSendC
 
 // Each tag when it is due, together with the ones due by then; idle (answering the server)
 // in between.
-Status SendPaced(Session& session, const std::vector<FlvFileTag>& tags, MediaClock* clock,
+Status SendPaced(Session& session, const std::vector<FlvFileTag>& tags, Pacer* pacer,
                  const FileSendOptions& options, FileSendCounts* counts) {
   size_t next = 0;
   while (next < tags.size()) {
-    for (int64_t delay; (delay = clock->DelayMs(tags[next].timestamp)) > 0;) {
+    for (int64_t delay; (delay = pacer->DelayMs(tags[next].timestamp)) > 0;) {
       if (session.FileSendStopped(options.id)) break;
       Status idle = session.Idle(static_cast<int>(std::min<int64_t>(delay, 1000)));
       if (!idle.ok()) return idle;
@@ -72,7 +73,7 @@ Status SendPaced(Session& session, const std::vector<FlvFileTag>& tags, MediaClo
       return Status::Ok();
     }
     size_t end = next + 1;
-    while (end < tags.size() && clock->DelayMs(tags[end].timestamp) <= 0) ++end;
+    while (end < tags.size() && pacer->DelayMs(tags[end].timestamp) <= 0) ++end;
     Status status = SendRun(session, &tags[next], end - next, counts);
     if (!status.ok()) return status;
     next = end;
@@ -87,7 +88,7 @@ Status SendFlvFile(Session& session, const std::string& path, const FileSendOpti
   FlvFileReader reader;
   Status status = reader.Open(path);
   std::vector<FlvFileTag> tags;
-  MediaClock clock;
+  Pacer pacer;
   while (status.ok() && !counts->stopped) {
     if (session.abandoned()) return Status::Error(code::kAborted, "sending the file was aborted");
     if (session.FileSendStopped(options.id)) {
@@ -96,7 +97,7 @@ Status SendFlvFile(Session& session, const std::string& path, const FileSendOpti
     }
     status = reader.Next(&tags);
     if (!status.ok() || tags.empty()) break;
-    status = options.realtime ? SendPaced(session, tags, &clock, options, counts)
+    status = options.realtime ? SendPaced(session, tags, &pacer, options, counts)
                               : SendRun(session, tags.data(), tags.size(), counts);
   }
   return status;

@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cstdlib>
 #include <iterator>
 #include <map>
 #include <string>
@@ -51,7 +52,13 @@ Status Configure(SSL_CTX* ctx, const TlsOptions& tls) {
   // Verification is always computed; rejectUnauthorized only decides whether a failure
   // aborts the handshake (the result is reported by tlsInfo() either way).
   SSL_CTX_set_verify(ctx, tls.rejectUnauthorized ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
-  if (AddTrustAnchors(SSL_CTX_get_cert_store(ctx), tls.caPem) == 0 && tls.rejectUnauthorized) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  const int added = AddTrustAnchors(store, tls.caPem);
+  // The default store is looked up lazily (a hashed directory): nothing to count here.
+  if (tls.opensslStore) {
+    X509_STORE_set_default_paths(store);
+    ERR_clear_error();  // a default file or directory that does not exist is not an error
+  } else if (added == 0 && tls.rejectUnauthorized) {
     return Status::Error(code::kTlsConfig, "no usable CA certificate in the trust store");
   }
   if (!SSL_CTX_set_min_proto_version(ctx, tls.minVersion) ||
@@ -74,6 +81,12 @@ Status Configure(SSL_CTX* ctx, const TlsOptions& tls) {
 std::string TlsOptions::Fingerprint() const {
   std::string key;
   for (const std::string& pem : caPem) key += Sha256Hex(pem) + ",";
+  if (opensslStore) {
+    // Read when the context is made: a changed environment needs a new context.
+    const char* file = getenv(X509_get_default_cert_file_env());
+    const char* dir = getenv(X509_get_default_cert_dir_env());
+    key += std::string("|openssl-store:") + (file ? file : "") + "|" + (dir ? dir : "");
+  }
   key += "|" + std::to_string(rejectUnauthorized) + "|" + std::to_string(minVersion) + "|" +
          std::to_string(maxVersion) + "|" + ciphers + "|" + ciphersuites;
   return Sha256Hex(key);

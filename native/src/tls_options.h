@@ -11,6 +11,9 @@ namespace librtmp_node {
 struct TlsOptions {
   std::vector<std::string> caPem;  // trust anchors; Node's root store unless the caller gave `ca`
   bool rejectUnauthorized = true;
+  // Also trust OpenSSL's default store (SSL_CERT_FILE / SSL_CERT_DIR, else the build's
+  // OPENSSLDIR), as Node does under --use-openssl-ca.
+  bool opensslStore = false;
   std::string servername;  // SNI and the name checked; empty: the URL's host
   int minVersion = 0;      // TLS1_2_VERSION, TLS1_3_VERSION or 0 for OpenSSL's default
   int maxVersion = 0;

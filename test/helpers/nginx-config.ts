@@ -22,6 +22,8 @@ export interface NginxTlsOptions {
   sessionTickets?: boolean;
   /** A server-side session cache (`ssl_session_cache shared:…`), for TLS 1.2 session ids. */
   sessionCache?: boolean;
+  /** `ssl_session_timeout` (nginx's default 5m): how long sessions and tickets are good for. */
+  sessionTimeout?: string;
 }
 
 export interface NginxConfigParams {
@@ -120,6 +122,7 @@ export function renderNginxConfig(p: NginxConfigParams): string {
     }
     if (t.sessionTickets !== undefined) add(2, `ssl_session_tickets ${t.sessionTickets ? 'on' : 'off'};`);
     if (t.sessionCache) add(2, 'ssl_session_cache shared:tls_sessions:1m;');
+    if (t.sessionTimeout !== undefined) add(2, `ssl_session_timeout ${t.sessionTimeout};`);
     for (const [name, value] of Object.entries(t.confCommands ?? {})) {
       add(2, `ssl_conf_command ${name} ${quote(value)};`);
     }

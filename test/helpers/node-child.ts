@@ -38,6 +38,8 @@ export interface ChildRunOptions extends NodeChildOptions {
   stopSignal?: NodeJS.Signals;
   /** Names the child in error messages (default: the command line). */
   name?: string;
+  /** false: resolve with how it ended (a timeout shows as the stop signal) instead of rejecting. Default true. */
+  requireSuccess?: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function runChild(argv: string[], options: ChildRunOptions = {}): P
   const stdout = Buffer.concat(out).toString('utf8');
   const stderr = Buffer.concat(err).toString('utf8');
   const name = options.name ?? argv.join(' ');
+  if (options.requireSuccess === false) return { code, signal, stdout, stderr };
   if (timedOut) throw new Error(`${name} stopped after ${timeoutMs} ms: ${stderr}${stdout}`);
   if (code !== 0) throw new Error(`${name} failed (exit ${code ?? signal}): ${stderr}${stdout}`);
   return { code, signal, stdout, stderr };

@@ -1,0 +1,63 @@
+'use strict';
+// The camera workload's node-librtmp client: what an application on a camera does with the
+// library. publishCamera() to the URL, the encoder's H.264 Annex-B and AAC ADTS pipes handed
+// to pipeVideo() / pipeAudio(), each unit written as it arrives with the timestamp its
+// position gives (the pipes are paced by the bench, as an encoder paces them).
+//
+//   node node-librtmp-camera.js <url> <video-pipe> <audio-pipe> --fps 30 [--ciphers LIST]
+//        [--ca pem-file] [--coalesce-ms N] [--package dir]
+//
+// Prints {"phase":"publishing"} once connected, then one JSON line of results at the end.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { watchEventLoop } = require('../lib/event-loop');
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    fps: { type: 'string', default: '30' },
+    ciphers: { type: 'string' },
+    ca: { type: 'string' },
+    'coalesce-ms': { type: 'string' },
+    package: { type: 'string', default: path.join(__dirname, '..', '..') },
+  },
+});
+const [url, videoPipe, audioPipe] = positionals;
+const { publishCamera } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
+
+const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
+// The delay sampler's own timer wakes the thread every period: at 1 ms it would be most of
+// the process's wake-ups and a good part of its CPU, so a camera-like 20 ms.
+const LOOP_SAMPLE_MS = 20;
+const IDLE_BASELINE_MS = 3000;
+
+async function main() {
+  const tls = { maxVersion: 'TLSv1.2' };
+  if (opts.ciphers) tls.ciphers = opts.ciphers;
+  if (opts.ca) tls.ca = fs.readFileSync(opts.ca, 'utf8');
+  const options = { rtmp: { tls, engine: 'auto' } };
+  if (opts['coalesce-ms'] !== undefined) options.coalesceMs = Number(opts['coalesce-ms']);
+  // The same process idle first: what the machine alone does to timers (a vCPU's wake-up).
+  const idle = watchEventLoop(LOOP_SAMPLE_MS);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_BASELINE_MS));
+  const idleEventLoop = idle.stop();
+  const camera = await publishCamera(url, options);
+  print({ phase: 'publishing' });
+  const loop = watchEventLoop(LOOP_SAMPLE_MS);
+  // The encoder paces its pipes: stamp frame n at n / fps, write each as it arrives.
+  const [video, audio] = await Promise.all([
+    camera.pipeVideo(fs.createReadStream(videoPipe), { frameRate: Number(opts.fps), pace: false }),
+    camera.pipeAudio(fs.createReadStream(audioPipe), { pace: false }),
+  ]);
+  const eventLoop = loop.stop();
+  const tlsInfo = camera.connectionOf(0)?.tlsInfo() ?? null;
+  await camera.close();
+  print({ videoFrames: video.frames, audioFrames: audio.frames, eventLoop, idleEventLoop, tlsInfo, stats: camera.stats() });
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack || error}\n`);
+  process.exit(1);
+});
