@@ -94,12 +94,45 @@ export function captureCallSite(): { stack?: string } {
   return holder;
 }
 
+/**
+ * `reason` of ERR_TLS_CERT_VERIFY when a certificate is outside its validity period by the
+ * device's clock: on a camera that usually means the clock is wrong (1970 until NTP has run),
+ * so the error names the clock, and a reconnecting publisher keeps retrying.
+ */
+export const TlsClockReasons = {
+  /** The device's clock is before the certificate's notBefore (a clock at 1970). */
+  CERT_NOT_YET_VALID: 'CERT_NOT_YET_VALID',
+  /** The device's clock is after the certificate's notAfter (an expired certificate, or a clock far ahead). */
+  CERT_EXPIRED: 'CERT_EXPIRED',
+} as const;
+
+// OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
+const CLOCK_REASONS: Record<number, string> = { 9: TlsClockReasons.CERT_NOT_YET_VALID, 10: TlsClockReasons.CERT_EXPIRED };
+
+function clockDetails(failure: NativeFailure): Pick<RtmpErrorDetails, 'reason' | 'validFrom' | 'validTo' | 'deviceTime'> & { text?: string } {
+  const reason = failure.verifyResult !== undefined ? CLOCK_REASONS[failure.verifyResult] : undefined;
+  if (reason === undefined || failure.deviceTime === undefined) return {};
+  const deviceTime = new Date(failure.deviceTime);
+  const known = failure.certNotBefore !== undefined && failure.certNotBefore !== 0;
+  const validFrom = known ? new Date(failure.certNotBefore as number) : undefined;
+  const validTo = known ? new Date(failure.certNotAfter as number) : undefined;
+  const window = validFrom && validTo ? `; the certificate${failure.certSubject ? ` (${failure.certSubject})` : ''} is valid from ${validFrom.toISOString()} to ${validTo.toISOString()}` : '';
+  const text =
+    reason === TlsClockReasons.CERT_NOT_YET_VALID
+      ? `certificate is not yet valid by this device's clock, which reads ${deviceTime.toISOString()}${window}. Is the clock set (NTP)?`
+      : `certificate has expired by this device's clock, which reads ${deviceTime.toISOString()}${window}. Is the clock ahead, or the certificate out of date?`;
+  return { reason, validFrom, validTo, deviceTime, text };
+}
+
 export function fromNative(failure: NativeFailure, redact: Redactor, callSite?: { stack?: string }): RtmpError {
   const code = (knownCodes.has(failure.code) ? failure.code : ErrorCodes.INTERNAL) as ErrorCode;
-  const error = new RtmpError(code, redact(failure.message), {
+  const { text, ...clock } = clockDetails(failure);
+  const message = text !== undefined ? `TLS certificate verification failed: ${text}` : failure.message;
+  const error = new RtmpError(code, redact(message), {
     statusCode: failure.statusCode,
     statusDescription: failure.statusDescription !== undefined ? redact(failure.statusDescription) : undefined,
     errno: failure.errno,
+    ...clock,
   });
   if (callSite?.stack) {
     const header = `${error.name}: ${error.message}`;

@@ -5,7 +5,7 @@ import { binding, type NativeEngineReport, type NativeVersions } from './native'
 import type { RtmpOptions } from './options';
 
 export { RtmpConnection, type ConnectionMode, type ReconnectRequestEvent, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
-export { ErrorCodes, RtmpError, type ErrorCode } from './errors';
+export { ErrorCodes, RtmpError, TlsClockReasons, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
 export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
@@ -45,6 +45,7 @@ export {
   type RuleStatus,
   type WarningCode,
 } from './media/stream-rules';
+export { BitrateAdvisor, type BitrateAdviceOptions, type BitrateEvent, type SendPathSample } from './media/bitrate-advisor';
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';

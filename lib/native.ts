@@ -11,6 +11,11 @@ export interface NativeFailure {
   statusDescription?: string;
   errno?: number;
   verifyResult?: number;
+  /** A certificate outside its validity period: its window and the device's clock, ms since the epoch. */
+  certNotBefore?: number;
+  certNotAfter?: number;
+  deviceTime?: number;
+  certSubject?: string;
 }
 
 export type NativeCallback<T extends unknown[] = []> = (error: NativeFailure | null, ...results: T) => void;
@@ -74,7 +79,13 @@ export interface NativeTlsInfo {
   authorized: boolean;
   authorizationError?: string;
   engine: string | null;
+  /** The negotiated record cipher runs on the engine (AES-CBC on devcrypto). */
   engineServed: boolean;
+  /**
+   * The record MAC's hash runs on the engine too (HMAC-SHA1/SHA256 of a TLS 1.2 CBC suite, with
+   * engine methods including 'digests'). Always false for AEAD suites (GCM, every TLS 1.3 suite).
+   */
+  macEngineServed: boolean;
   /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
   resumed: boolean;
   /** CPU time the connection thread spent in the TLS handshake, ms. */

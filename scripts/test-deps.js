@@ -35,6 +35,8 @@ const requirements = [
   { what: 'unshare', present: () => findExecutable('unshare'), pkg: 'util-linux' },
   // librtmp built against the system's OpenSSL 3 (test/openssl3.test.ts).
   { what: 'OpenSSL 3 headers', present: () => fs.existsSync('/usr/include/openssl/opensslv.h'), pkg: 'libssl-dev' },
+  // A clock at 1970 for one process (test/tls-clock.test.ts): libfaketime's LD_PRELOAD wrapper.
+  { what: 'faketime', present: () => findExecutable('faketime'), pkg: 'faketime' },
   { what: 'script (pty for the CLI tests)', present: () => findExecutable('script'), pkg: 'bsdutils' },
   // The libFuzzer targets on librtmp (test/scripts/fuzz-native.test.js): clang and its runtime.
   { what: 'clang with libFuzzer', present: () => findFuzzCompiler() !== null, pkg: ['clang-14', 'libclang-rt-14-dev'] },

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, MediaPublisher, publish, publishCamera, RtmpError } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { SAMPLING_FREQUENCIES } from '../lib/media/aac';
+import { FACEBOOK } from '../lib/media/platform-profiles';
 import { isSequenceHeader } from '../lib/flv-tags';
 import { SilentAudio, silentAacFrame } from '../lib/media/silent-aac';
 import { makeElementaryStreams, splitAccessUnits } from './helpers/elementary';
@@ -157,6 +158,16 @@ describe("MediaPublisher({ audio: 'silent' })", () => {
       const meta = publisher.metadata();
       assert.deepEqual([meta.audiocodecid, meta.audiosamplerate, meta.audiochannels, meta.stereo], [10, sampleRate, 2, true]);
     }
+  });
+
+  test('the platform profile picks the silent track’s rate and channels unless the options do', () => {
+    const rateOf = (options: ConstructorParameters<typeof MediaPublisher>[1]): unknown[] => {
+      const meta = new MediaPublisher(new Capture(), options).metadata();
+      return [meta.audiosamplerate, meta.audiochannels];
+    };
+    assert.deepEqual(rateOf({ audio: 'silent', profile: 'facebook' }), [48000, 2]);
+    assert.deepEqual(rateOf({ audio: 'silent', profile: { ...FACEBOOK, sampleRates: [44100], maxChannels: 1 } }), [44100, 1]);
+    assert.deepEqual(rateOf({ audio: 'silent', profile: 'youtube', silentAudio: { sampleRate: 44100 } }), [44100, 2]);
   });
 
   test('negative start times: offset automatically, the other track included; only going back is refused', async () => {

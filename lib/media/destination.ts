@@ -4,7 +4,7 @@
 // buffers): a destination that stalls or reconnects only ever drops its own frames.
 import { EventEmitter } from 'node:events';
 import { checkConnection, openConnection, type ReconnectRequestEvent, type RtmpConnection } from '../connection';
-import { ErrorCodes, RtmpError } from '../errors';
+import { ErrorCodes, RtmpError, TlsClockReasons } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
 import { parseRtmpUrl } from '../url';
@@ -61,6 +61,14 @@ export interface ReconnectingEvent extends DestinationRef {
   attempt: number;
   delayMs: number;
   code: string;
+  /** The error's finer reason when it has one (ERR_TLS_CERT_VERIFY: 'CERT_NOT_YET_VALID', …). */
+  reason?: string;
+  /**
+   * Why retrying is worth it when that is not obvious: a certificate outside its validity
+   * period by the device's clock is retried with the usual backoff, since NTP may set the
+   * clock any minute.
+   */
+  note?: string;
 }
 
 /** `connected`: the first connection, made in the background (retryFirstConnection). */
@@ -124,6 +132,14 @@ export interface DestinationStats extends SendQueueStats, DestinationRef {
   reconnectRequestsIgnored: number;
   /** Dropped frames by reason ('non-key', 'all-video', 'audio-bound', 'disconnect'). */
   droppedByReason: Record<DropEvent['reason'], { videoFrames: number; audioFrames: number }>;
+}
+
+// A TLS clock failure is retried like any other, and the event says why that is worth it.
+function clockNote(error: unknown): Pick<ReconnectingEvent, 'reason' | 'note'> {
+  if (!(error instanceof RtmpError) || error.reason === undefined) return {};
+  if (error.reason !== TlsClockReasons.CERT_NOT_YET_VALID && error.reason !== TlsClockReasons.CERT_EXPIRED) return { reason: error.reason };
+  const clock = error.deviceTime?.toISOString() ?? 'unknown';
+  return { reason: error.reason, note: `the device clock (${clock}) is outside the certificate's validity: retrying, in case NTP sets it` };
 }
 
 // The native side cuts a server's tcUrl one past this (ServerStatus::kMaxTcUrl).
@@ -412,7 +428,7 @@ export class Destination extends EventEmitter {
       this.#giveUp(error);
       return;
     }
-    const event: ReconnectingEvent = { ...this.#ref(), attempt, delayMs: Math.round(delayMs), code: errorCode(error) };
+    const event: ReconnectingEvent = { ...this.#ref(), attempt, delayMs: Math.round(delayMs), code: errorCode(error), ...clockNote(error) };
     this.emit('reconnecting', event);
     this.#timer = setTimeout(() => void this.#attempt(attempt, delayMs), delayMs);
   }

@@ -105,6 +105,12 @@ Napi::Object StatusToJs(Napi::Env env, const Status& status) {
   if (!status.statusDescription.empty()) o.Set("statusDescription", status.statusDescription);
   if (status.sysErrno != 0) o.Set("errno", status.sysErrno);
   if (status.verifyResult != 0) o.Set("verifyResult", static_cast<double>(status.verifyResult));
+  if (status.deviceTimeMs != 0) {
+    o.Set("certNotBefore", status.certNotBeforeMs);
+    o.Set("certNotAfter", status.certNotAfterMs);
+    o.Set("deviceTime", status.deviceTimeMs);
+    o.Set("certSubject", status.certSubject);
+  }
   return o;
 }
 
@@ -121,6 +127,7 @@ Napi::Object TlsInfoToJs(Napi::Env env, const TlsInfo& info) {
   if (!info.authorizationError.empty()) o.Set("authorizationError", info.authorizationError);
   o.Set("engine", info.engineId.empty() ? env.Null() : Napi::String::New(env, info.engineId));
   o.Set("engineServed", info.engineServed);
+  o.Set("macEngineServed", info.macEngineServed);
   o.Set("resumed", info.resumed);
   o.Set("handshakeCpuMs", info.handshakeCpuMs);
   o.Set("handshakeMs", info.handshakeMs);

@@ -47,6 +47,13 @@ struct Status {
   // For I/O failures: errno; for TLS verification failures: X509 verify result.
   int sysErrno = 0;
   long verifyResult = 0;
+  // For a certificate outside its validity period (not yet valid, expired): that
+  // certificate's window and the device's clock at verification, ms since the epoch
+  // (0 when not given), and its subject.
+  double certNotBeforeMs = 0;
+  double certNotAfterMs = 0;
+  double deviceTimeMs = 0;
+  std::string certSubject;
 
   bool ok() const { return code.empty(); }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 
 #include "counted_ssl.h"
 #include "engine.h"
@@ -53,6 +54,8 @@ void Describe(SSL* ssl, TlsInfo* info) {
     const char* std = SSL_CIPHER_standard_name(cipher);
     info->cipherStandardName = std != nullptr ? std : "";
     info->engineServed = EngineServesCipher(SSL_CIPHER_get_cipher_nid(cipher));
+    // The record MAC (HMAC over the suite's hash) of a CBC suite; none for AEAD (TLS 1.3, GCM).
+    info->macEngineServed = EngineServesDigest(SSL_CIPHER_get_digest_nid(cipher));
   }
   EngineReport engine = CurrentEngine();
   info->engineId = engine.id;
@@ -66,6 +69,51 @@ void Describe(SSL* ssl, TlsInfo* info) {
   long verify = SSL_get_verify_result(ssl);
   info->authorized = verify == X509_V_OK;
   if (!info->authorized) info->authorizationError = X509_verify_cert_error_string(verify);
+}
+
+// ms since the epoch of an ASN1_TIME; NaN-free: 0 when it cannot be read.
+double EpochMs(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<double>(timegm(&tm)) * 1000.0;
+}
+
+// A certificate outside its validity period, as the verify callback saw it on this thread
+// during the handshake under way (the callback runs inside SSL_connect on the connection's
+// own thread; a failed handshake keeps no peer chain to look at afterwards).
+struct ValidityFailure {
+  bool seen = false;
+  double notBeforeMs = 0;
+  double notAfterMs = 0;
+  std::string subject;
+};
+thread_local ValidityFailure tValidity;
+
+// Records the first certificate whose validity period excludes the device's clock, and
+// leaves OpenSSL's decision as it is. A camera's clock reads 1970 until NTP has run: the
+// error must be able to say that the clock, not the server, is the cause.
+int RecordValidity(int preverifyOk, X509_STORE_CTX* store) {
+  const int err = X509_STORE_CTX_get_error(store);
+  if (!preverifyOk && !tValidity.seen &&
+      (err == X509_V_ERR_CERT_NOT_YET_VALID || err == X509_V_ERR_CERT_HAS_EXPIRED)) {
+    if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+      tValidity.seen = true;
+      tValidity.notBeforeMs = EpochMs(X509_get0_notBefore(cert));
+      tValidity.notAfterMs = EpochMs(X509_get0_notAfter(cert));
+      tValidity.subject = NameLine(X509_get_subject_name(cert));
+    }
+  }
+  // Only one verify callback per SSL: the peer-name capture watches too.
+  return PeerNameCapture::OnVerify(preverifyOk, store);
+}
+
+void DescribeValidity(long verify, Status* s) {
+  if (verify != X509_V_ERR_CERT_NOT_YET_VALID && verify != X509_V_ERR_CERT_HAS_EXPIRED) return;
+  s->deviceTimeMs = static_cast<double>(time(nullptr)) * 1000.0;
+  if (!tValidity.seen) return;
+  s->certNotBeforeMs = tValidity.notBeforeMs;
+  s->certNotAfterMs = tValidity.notAfterMs;
+  s->certSubject = tValidity.subject;
 }
 
 // Names the failure: a verification error when OpenSSL has one, else the TLS alert or
@@ -86,6 +134,7 @@ Status HandshakeFailure(SSL* ssl, int rc, bool rejectUnauthorized) {
     s = Status::Error(code::kTlsCertVerify, std::string("TLS certificate verification failed: ") +
                                                 X509_verify_cert_error_string(verify));
     s.verifyResult = verify;
+    DescribeValidity(verify, &s);
   } else if (!reasons.empty()) {
     s = Status::Error(code::kTlsHandshake, "TLS handshake failed: " + reasons);
   } else if (timedOut) {
@@ -183,6 +232,9 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int p
   errno = 0;
   const HandshakeClock clock;
   PeerNameCapture peerNames(ssl);
+  // After the capture's own callback is set: this one replaces it and calls it.
+  tValidity = ValidityFailure();
+  SSL_set_verify(ssl, SSL_get_verify_mode(ssl), RecordValidity);
   int rc = SSL_connect(ssl);
   clock.Stop(info);
   if (rc != 1) {
