@@ -12,6 +12,7 @@ import { makeRedactor } from './redact';
 import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
 import { parseRtmpUrl } from './url';
+import { profileViolation, StreamRules } from './media/stream-rules';
 import { packTags, unpackTags } from './wire';
 
 export type ConnectionMode = 'publish' | 'play';
@@ -103,6 +104,15 @@ export function checkConnection(urlInput: string | URL, options: RtmpOptions | u
   return url.redacted;
 }
 
+// options.profile on a publishing connection: the rules, checked before connecting.
+function profileRules(options: RtmpOptions, mode: ConnectionMode): StreamRules | undefined {
+  if (options.strict !== undefined && options.profile === undefined) throw invalidArg('options.strict is for options.profile');
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw invalidArg('options.strict must be a boolean');
+  if (options.profile === undefined) return undefined;
+  if (mode !== 'publish') throw invalidArg('options.profile is for publishing');
+  return new StreamRules(options.profile);
+}
+
 export class RtmpConnection extends EventEmitter {
   /** The URL with the stream key and query tokens masked. */
   readonly url: string;
@@ -121,6 +131,10 @@ export class RtmpConnection extends EventEmitter {
   readonly #openedAt = performance.now();
   readonly #meterIn = new BitrateMeter();
   readonly #meterOut = new BitrateMeter();
+  // options.profile: the rules the written tags are checked by; strict mode's refusal.
+  #rules: StreamRules | undefined;
+  #strict = false;
+  #violation: RtmpError | undefined;
 
   private constructor(native: NativeConnection, url: string, mode: ConnectionMode, redact: Redactor) {
     super();
@@ -137,6 +151,7 @@ export class RtmpConnection extends EventEmitter {
       const callSite = captureCallSite();
       const url = parseRtmpUrl(urlInput);
       const opts = validateOptions(options);
+      const rules = profileRules(opts, mode);
       const redact = makeRedactor([...url.secrets, ...(opts.playpath ? [opts.playpath] : [])]);
       const params = openParams(url, opts, mode === 'publish');
       const signal = opts.signal;
@@ -144,6 +159,8 @@ export class RtmpConnection extends EventEmitter {
 
       const native = new binding.Connection();
       const connection = new RtmpConnection(native, url.redacted, mode, redact);
+      connection.#rules = rules;
+      connection.#strict = opts.strict === true;
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
         let settled = false;
@@ -244,6 +261,7 @@ export class RtmpConnection extends EventEmitter {
     const callSite = captureCallSite();
     try {
       this.#checkWritable();
+      this.#checkProfile(tags);
       const { bodies, meta, bytes } = packTags(tags);
       if (bodies.length === 0) return Promise.resolve();
       this.#queuedBytes += bytes;
@@ -258,6 +276,20 @@ export class RtmpConnection extends EventEmitter {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  // options.profile: each new finding is a 'warning' event; strict mode refuses a failing one.
+  #checkProfile(tags: readonly FlvTag[]): void {
+    if (this.#violation) throw this.#violation;
+    const rules = this.#rules;
+    if (!rules) return;
+    for (const tag of tags) {
+      for (const warning of rules.observe(tag)) {
+        this.emit('warning', warning);
+        if (this.#strict && warning.status === 'fail') this.#violation ??= profileViolation(warning);
+      }
+    }
+    if (this.#violation) throw this.#violation;
   }
 
   /**

@@ -45,6 +45,7 @@ export {
   type RuleStatus,
   type WarningCode,
 } from './media/stream-rules';
+export { BitrateAdvisor, type BitrateAdviceOptions, type BitrateEvent, type SendPathSample } from './media/bitrate-advisor';
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';

@@ -79,7 +79,13 @@ export interface NativeTlsInfo {
   authorized: boolean;
   authorizationError?: string;
   engine: string | null;
+  /** The negotiated record cipher runs on the engine (AES-CBC on devcrypto). */
   engineServed: boolean;
+  /**
+   * The record MAC's hash runs on the engine too (HMAC-SHA1/SHA256 of a TLS 1.2 CBC suite, with
+   * engine methods including 'digests'). Always false for AEAD suites (GCM, every TLS 1.3 suite).
+   */
+  macEngineServed: boolean;
   /** The handshake resumed a cached session (TLS 1.2 ticket or id, TLS 1.3 PSK). */
   resumed: boolean;
   /** CPU time the connection thread spent in the TLS handshake, ms. */

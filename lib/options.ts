@@ -1,5 +1,6 @@
 // Connection options: validated here, with coded errors, before any native call; then
 // turned into the addon's open() parameters.
+import type { ProfileOption } from './media/stream-rules';
 import net from 'node:net';
 import { encodeAmf0Properties, type Amf0Value } from './amf0';
 import { invalidArg } from './errors';
@@ -9,6 +10,15 @@ import { nativeEngineOptions, nativeTlsOptions, type EngineOption, type TlsOptio
 import { hasControlCharacters, usesTls, type ParsedRtmpUrl } from './url';
 
 export interface RtmpOptions {
+  /**
+   * Publishing: a platform's rules ('facebook', 'youtube' or a PlatformProfile) checked on
+   * the tags given to writeTag(s)/write() — 'warning' events (ProfileWarning) on the
+   * connection, as MediaPublisher does. sendFile() is read by the connection's thread and is
+   * not checked: run `librtmp check` on the file instead.
+   */
+  profile?: ProfileOption;
+  /** With `profile`: a failing rule rejects that write and every later one (ERR_PROFILE_VIOLATION). */
+  strict?: boolean;
   /** Milliseconds for connecting (TCP, TLS, RTMP handshake, connect/publish/play) and for each
    * blocking read or write afterwards. A write is bounded as a whole (one message, plus at
    * most 64 KB of smaller ones gathered with it), so on a slow uplink this must cover the

@@ -21,10 +21,6 @@ const ROOT = path.resolve(FIXTURES_DIR, '..', '..');
 const BLOCK_TIMEOUT_MS = 60_000;
 // What a user would keep in the environment rather than in code; 24 characters, like a real key.
 const STREAM_KEY = 'FB-1234567890-abcdefghij';
-// Interim, until the library honours NODE_EXTRA_CA_CERTS (issue 20 item 4): the blocks' rtmps://
-// URLs go to the test nginx over plain RTMP. Then true: they go to its TLS front, verified
-// against the test CA that NODE_EXTRA_CA_CERTS names, as a user's private CA would be.
-const TLS_BLOCKS_OVER_TLS = false;
 
 const docs = projectDocs(ROOT);
 const runnable = docs.flatMap(({ blocks }) => blocks.filter((block) => block.info in RUNNABLE));
@@ -111,12 +107,13 @@ describe('documentation code blocks', () => {
     test(`${blockName(block)} runs`, async (t) => {
       const dir = fs.mkdtempSync(path.join(work, `${blockBase(block)}-`));
       for (const name of DOC_FILES) fs.copyFileSync(path.join(media, name), path.join(dir, name));
-      let code = substituteUrls(block.code, { rtmpPort: nginx.port, tlsPort: TLS_BLOCKS_OVER_TLS ? nginx.tlsPort : undefined });
+      let code = substituteUrls(block.code, { rtmpPort: nginx.port, tlsPort: nginx.tlsPort });
       if (RUNNABLE[block.info] === 'ts') {
         code = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
       }
       const script = path.join(dir, 'block.mjs');
       fs.writeFileSync(script, code);
+      // The test CA reaches the block only through the environment, as a user's private CA would.
       const { stdout, stderr } = await runChild([process.execPath, script], {
         cwd: dir,
         env: { STREAM_KEY, NODE_EXTRA_CA_CERTS: pki.ca.certPath },

@@ -64,7 +64,7 @@ function lastScenarioStatsFile(): string {
 }
 
 /** Runs the steps in one fresh child with the fake device (or without it: `absent`). */
-async function scenario(t: TestContext, steps: EngineChildStep[], options: { absent?: boolean } = {}): Promise<EngineChildStepResult[]> {
+async function scenario(t: TestContext, steps: EngineChildStep[], options: { absent?: boolean; noDigests?: boolean } = {}): Promise<EngineChildStepResult[]> {
   scenarios += 1;
   const statsFile = lastScenarioStatsFile();
   const { result } = await runNodeChild<EngineChildOutput>(
@@ -135,7 +135,9 @@ describe('devcrypto serves TLS 1.2 AES-CBC: an RTMPS publish goes through the de
       assert.equal(s.tlsInfo.engineServed, true);
       assert.equal(s.engine.id, 'devcrypto');
       assert.deepEqual([...s.engine.ciphers].sort(), ['AES-128-CBC', 'AES-256-CBC'], 'what the fake offers');
-      assert.deepEqual(s.engine.digests, [], 'digests stay in software by default');
+      assert.deepEqual([...s.engine.digests].sort(), ['SHA1', 'SHA256'], 'offered by the fake');
+      assert.equal(s.tlsInfo.macEngineServed, false, 'digests stay in software by default');
+      assert.equal(s.device.digest.ops, 0);
 
       const seen = await frontSessions.next();
       assert.equal(seen.cipher, cipher);
@@ -160,6 +162,74 @@ describe('devcrypto serves TLS 1.2 AES-CBC: an RTMPS publish goes through the de
       assert.equal(seen.cipher, ciphers[i]);
       assertOffloaded(s, seen);
     }
+  });
+});
+
+/**
+ * The device hashed (nearly) every byte of the records' MAC input. With the engine's digests
+ * on, TLS 1.2 HMAC runs its inner and outer SHA on the device: per record the inner hash takes
+ * the 13-byte pseudo-header and the plaintext (or, with Encrypt-then-MAC, the IV and the
+ * ciphertext, which is longer), so hashed bytes H >= W when every record's MAC went through
+ * the device. The handshake's transcript and PRF hashing add a few KB (under 1 % here), so
+ * H >= 0.99 W cannot be met by the handshake alone, and each record needs at least a digest.
+ */
+function assertMacOffloaded(s: EngineChildStepResult, seen: TlsLogEntry): void {
+  const written = seen.bytesFromClient;
+  const hashed = s.device.digest;
+  assert.ok(hashed.bytes >= 0.99 * written, `${s.label}: device hashed ${hashed.bytes} of ${written} application bytes`);
+  const records = Math.ceil(written / TLS_MAX_PLAINTEXT);
+  assert.ok(hashed.ops >= 2 * records, `${s.label}: ${hashed.ops} device hash ops; ${records} records need two (inner, outer) each`);
+}
+
+const FULL_OFFLOAD: EngineOption = { id: 'devcrypto', required: true, methods: ['ciphers', 'digests'] };
+
+describe("methods ['ciphers', 'digests']: the MAC of a CBC suite goes through the device too", () => {
+  for (const [label, server, sessions] of [
+    ['Encrypt-then-MAC', () => front, () => frontSessions],
+    ['without Encrypt-then-MAC', () => noEtm, () => noEtmSessions],
+  ] as const) {
+    test(`ECDHE-RSA-AES128-SHA256, ${label}: ≥ 99 % of the bytes through the device for the cipher and for the MAC`, async (t) => {
+      const cipher = 'ECDHE-RSA-AES128-SHA256';
+      const [s] = await scenario(t, [step(`mac-${label.replace(/ /g, '-')}`, server(), { ...CAMERA_TLS, ciphers: cipher }, FULL_OFFLOAD, true)]);
+      succeeded(s);
+      assert.equal(s.tlsInfo.cipher, cipher);
+      assert.equal(s.tlsInfo.engineServed, true, 'cipher offloaded');
+      assert.equal(s.tlsInfo.macEngineServed, true, 'MAC offloaded');
+      const seen = await sessions().next();
+      assert.equal(seen.cipher, cipher);
+      assertOffloaded(s, seen);
+      assertMacOffloaded(s, seen);
+    });
+  }
+
+  test('GCM and TLS 1.3 offload nothing, and tlsInfo() says so for the cipher and the MAC', async (t) => {
+    const [gcm, tls13] = await scenario(t, [
+      step('full-gcm', front, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, FULL_OFFLOAD, true),
+      step('full-tls13', front, { minVersion: 'TLSv1.3', ciphersuites: 'TLS_AES_128_GCM_SHA256' }, FULL_OFFLOAD, true),
+    ]);
+    for (const s of [gcm, tls13]) {
+      succeeded(s);
+      assert.equal(s.tlsInfo.engineServed, false, `${s.label}: cipher`);
+      assert.equal(s.tlsInfo.macEngineServed, false, `${s.label}: no separate MAC`);
+      assert.equal(s.device.encrypt.ops, 0, `${s.label}: no record reached the device`);
+      const seen = await frontSessions.next();
+      // Only the handshake's transcript hashing can use the device's SHA-256: not the records.
+      assert.ok(s.device.digest.bytes < 0.05 * seen.bytesFromClient, `${s.label}: ${s.device.digest.bytes} bytes hashed on the device`);
+    }
+  });
+
+  test('a cipher-only device (no digests) keeps the MAC in software and says so', async (t) => {
+    const [s] = await scenario(
+      t,
+      [step('cipher-only', front, { ...CAMERA_TLS, ciphers: 'ECDHE-RSA-AES128-SHA256' }, { id: 'devcrypto', required: true, methods: ['ciphers', 'digests'] }, true)],
+      { noDigests: true },
+    );
+    succeeded(s);
+    assert.deepEqual(s.engine.digests, []);
+    assert.equal(s.tlsInfo.engineServed, true);
+    assert.equal(s.tlsInfo.macEngineServed, false);
+    assert.equal(s.device.digest.ops, 0);
+    await frontSessions.next();
   });
 });
 

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { encodeFlvHeader, encodeTag } from '../lib/flv';
-import { ErrorCodes, FACEBOOK, MediaPublisher, publishCamera, RtmpError, StreamRules, type ProfileWarning, type RuleResult } from '../lib/index';
+import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
+import { connect, ErrorCodes, FACEBOOK, MediaPublisher, publish, publishCamera, RtmpError, StreamRules, type ProfileWarning, type RuleResult } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { trackChild } from './helpers/children';
 import { splitAccessUnits, splitAdtsFrames } from './helpers/elementary';
@@ -183,6 +183,38 @@ describe('profiles through publishCamera to nginx-rtmp', () => {
     assert.equal((errors[0] as RtmpError).code, ErrorCodes.PROFILE_VIOLATION);
     await assert.rejects(camera.writeVideo(framesOf(fixture('keyframe-6s')).video[0]), { code: ErrorCodes.PROFILE_VIOLATION });
     await camera.close();
+  });
+});
+
+describe('profiles on publish() for tags', () => {
+  let nginx: NginxServer;
+  before(async () => {
+    nginx = await startNginx();
+  });
+  after(async () => {
+    await nginx?.stop();
+  });
+
+  test("writeTags() of a Level 5.1 1080p30 FLV: a 'warning' event; strict refuses that write and the next", { timeout: 60_000 }, async () => {
+    const tags = new FlvParser().push(fs.readFileSync(fixture('level-5.1-1080p30').flv));
+    const lenient = await publish(nginx.url('live', 'tags'), { profile: 'facebook' });
+    const warnings: ProfileWarning[] = [];
+    lenient.on('warning', (w: ProfileWarning) => warnings.push(w));
+    await lenient.writeTags(tags);
+    await lenient.close();
+    assert.deepEqual(warnings.map((w) => [w.code, w.measured]), [['WARN_LEVEL', '5.1']]);
+
+    const strict = await publish(nginx.url('live', 'strict-tags'), { profile: 'facebook', strict: true });
+    await assert.rejects(strict.writeTags(tags), (e: unknown) => e instanceof RtmpError && e.code === ErrorCodes.PROFILE_VIOLATION && e.reason === 'WARN_LEVEL');
+    await assert.rejects(strict.writeTag(tags[tags.length - 1]), { code: ErrorCodes.PROFILE_VIOLATION });
+    assert.equal(strict.stats().videoMessagesOut, 0, 'nothing of the refused stream was sent');
+    await strict.close();
+  });
+
+  test('profile is for publishing; strict needs a profile', async () => {
+    await assert.rejects(connect(nginx.url('live', 'x'), { profile: 'facebook' }), { code: ErrorCodes.INVALID_ARG });
+    await assert.rejects(publish(nginx.url('live', 'x'), { strict: true }), { code: ErrorCodes.INVALID_ARG });
+    await assert.rejects(publish(nginx.url('live', 'x'), { profile: 'twitch' as 'facebook' }), { code: ErrorCodes.INVALID_ARG });
   });
 });
 

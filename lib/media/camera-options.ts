@@ -2,6 +2,7 @@
 // queue's bounds and the list of destinations (each URL parsed, none twice, no option that
 // belongs to the shared encode set on one destination). Every refusal is a coded error that
 // names the destination by index and masked URL, never by its key.
+import type { BitrateAdviceOptions } from './bitrate-advisor';
 import { checkConnection } from '../connection';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { RtmpOptions } from '../options';
@@ -39,6 +40,12 @@ export interface CameraOptions extends MediaPublisherOptions, SendQueueOptions {
    */
   pace?: boolean;
   /**
+   * Bitrate advice for the encoder: 'bitrate' events (BitrateEvent) with a target in kbit/s
+   * from what the first destination's link actually carries, never above `maxKbps` (the
+   * encoder's configured bitrate) nor the profile's range. See lib/media/bitrate-advisor.ts.
+   */
+  bitrateAdvice?: BitrateAdviceOptions;
+  /**
    * Several destinations from one encode (publishCamera(options) without a URL): each its own
    * connection, queue and reconnection. Strings or URLs, or objects with per-destination options.
    */
@@ -50,7 +57,7 @@ export const MAX_DESTINATIONS = 16;
 
 const QUEUE_KEYS = ['dropThresholdMs', 'pframeDropThresholdMs', 'maxBatchMs', 'maxQueuedMs'] as const;
 const DESTINATION_KEYS = new Set<string>(['url', 'rtmp', 'reconnect', 'retryFirstConnection', 'coalesceMs', ...QUEUE_KEYS]);
-const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict']);
+const ENCODE_KEYS = new Set<string>(['videoCodec', 'video', 'audio', 'silentAudio', 'metadata', 'startWaitMs', 'pace', 'destinations', 'profile', 'strict', 'bitrateAdvice']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -17,14 +17,14 @@ import type { FlvTag } from '../flv';
 import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
 import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
-import { ErrorCodes, invalidArg, RtmpError } from '../errors';
+import { invalidArg, type RtmpError } from '../errors';
 import { mediaError } from './errors';
 import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
-import { StreamRules, WarningCodes, type ProfileOption, type ProfileWarning, type WarningCode } from './stream-rules';
+import { profileViolation, StreamRules, WarningCodes, type ProfileOption, type WarningCode } from './stream-rules';
 
 /** Where tags go: a publishing RtmpConnection, or anything with its writeTags(). */
 export type TagSink = Pick<RtmpConnection, 'writeTags'>;
@@ -81,11 +81,6 @@ export interface MediaPublisherStats {
 // again with the video after it (a stalled encoder must not make minutes of audio at once).
 const SILENCE_MAX_GAP_MS = 10_000;
 
-/** A failing rule as the error strict mode refuses with. */
-export function profileViolation(warning: Pick<ProfileWarning, 'code' | 'message' | 'measured' | 'unit' | 'limit'> & { profile: string }): RtmpError {
-  const measured = warning.measured === undefined ? '' : ` (measured ${warning.measured}${warning.unit ? ` ${warning.unit}` : ''}, limit ${warning.limit})`;
-  return new RtmpError(ErrorCodes.PROFILE_VIOLATION, `${warning.profile} profile: ${warning.message}${measured}`, { reason: warning.code });
-}
 
 /**
  * Checks the profile options (publishCamera() does before connecting) and makes the rules:
@@ -156,6 +151,11 @@ export class MediaPublisher extends EventEmitter {
     } else if (options.silentAudio !== undefined) {
       throw invalidArg("silentAudio is for audio: 'silent'");
     }
+  }
+
+  /** With a profile: its video bitrate range for the stream's size and frame rate, once known. */
+  videoBitrateRange(): { minKbps: number; maxKbps: number } | undefined {
+    return this.#rules?.videoBitrateRange();
   }
 
   stats(): MediaPublisherStats {

@@ -7,7 +7,7 @@
 // without limit.
 import { EventEmitter } from 'node:events';
 import { openConnection, type RtmpConnection } from '../connection';
-import { ErrorCodes, RtmpError } from '../errors';
+import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
 import { resolveDestinations, type CameraOptions } from './camera-options';
@@ -16,6 +16,7 @@ import { Destination, type DestinationConfig, type DestinationDropEvent, type De
 import type { VideoFrame } from './h264';
 import { annexBCodec, checkProfileOptions, MediaPublisher, type MediaPublisherStats } from './muxer';
 import type { ProfileWarning } from './stream-rules';
+import { BitrateAdvisor, checkBitrateAdvice, SAMPLE_MS, type BitrateEvent } from './bitrate-advisor';
 import type { SendQueueStats } from './send-queue';
 
 export type { CameraOptions, DestinationOptions } from './camera-options';
@@ -69,6 +70,13 @@ export async function publishCamera(first: string | URL | CameraOptions, second?
   const configs = resolveDestinations(byOptions ? undefined : (first as string | URL), options);
   // Strict profile refusals come before a connection is opened.
   checkProfileOptions(options);
+  if (options.bitrateAdvice !== undefined) {
+    try {
+      checkBitrateAdvice(options.bitrateAdvice);
+    } catch (error) {
+      throw invalidArg((error as Error).message);
+    }
+  }
   const opened = await Promise.allSettled(
     configs.map((config) => (config.retryFirstConnection ? undefined : openConnection(config.url, config.rtmp, 'publish'))),
   );
@@ -91,6 +99,8 @@ export class ReconnectingPublisher extends EventEmitter {
   readonly #destinations: Destination[];
   readonly #publisher: MediaPublisher;
   #closed = false;
+  #advisor: BitrateAdvisor | undefined;
+  #adviceTimer: NodeJS.Timeout | undefined;
   #failure: RtmpError | undefined;
   // Ends pacing waits at close().
   readonly #closing = new AbortController();
@@ -124,6 +134,12 @@ export class ReconnectingPublisher extends EventEmitter {
       destination.on('failed', (event: FailedEvent) => this.#onFailed(event));
     }
     this.#destinations.forEach((destination, index) => destination.start(connections[index]));
+    if (options.bitrateAdvice) {
+      const advisor = new BitrateAdvisor(options.bitrateAdvice);
+      this.#advisor = advisor;
+      this.#adviceTimer = setInterval(() => this.#advise(advisor), SAMPLE_MS);
+      this.#adviceTimer.unref();
+    }
   }
 
   writeVideo(frame: VideoFrame): Promise<void> {
@@ -158,6 +174,26 @@ export class ReconnectingPublisher extends EventEmitter {
       this.#latestMediaMs = Math.max(this.#latestMediaMs, mediaMs);
     }
     return write().catch((error: unknown) => this.#refused(error));
+  }
+
+  /** With bitrateAdvice: the current advice for the video encoder, kbit/s. */
+  get recommendedKbps(): number | undefined {
+    return this.#advisor?.kbps;
+  }
+
+  // One look at the first destination's send path; a changed advice is a 'bitrate' event.
+  #advise(advisor: BitrateAdvisor): void {
+    const range = this.#publisher.videoBitrateRange();
+    const capped = range ? advisor.capAt(range.maxKbps) : undefined;
+    if (capped) this.emit('bitrate', capped);
+    const stats = this.#destinations[0].stats();
+    const event = advisor.sample({
+      at: performance.now(),
+      bytesOut: this.connectionOf(0)?.stats().bytesOut ?? 0,
+      queuedVideoMs: stats.queuedVideoMs,
+      droppedFrames: stats.droppedFrames,
+    });
+    if (event) this.emit('bitrate', event satisfies BitrateEvent);
   }
 
   // Strict profile mode refused the stream: the session ends with that error (an 'error'
@@ -227,6 +263,7 @@ export class ReconnectingPublisher extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort();
+    clearInterval(this.#adviceTimer);
     // The silent track (audio: 'silent') is completed to the end of the video.
     if (!this.#failure) await this.#publisher.end().catch(() => undefined);
     if (!this.#failure) this.#failure = new RtmpError(ErrorCodes.CLOSED, 'The publisher is closed');

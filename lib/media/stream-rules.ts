@@ -19,7 +19,7 @@ import { FOURCC_AV01 } from './av1';
 import { firstSpsOfRecord, parseSps, type SpsInfo } from './h264';
 import { FOURCC_HVC1 } from './hevc';
 import { PLATFORM_PROFILES, type LevelRow, type PlatformProfile, type ProfileName, type VideoBitrateRow } from './platform-profiles';
-import { invalidArg } from '../errors';
+import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 
 /** The stable codes of findings ('warning' events, `librtmp check --json`). */
 export const WarningCodes = {
@@ -138,6 +138,14 @@ export class StreamRules {
   /** Every rule's result for the stream seen so far, as a whole (the end of a check). */
   results(): RuleResult[] {
     return this.#evaluate(true);
+  }
+
+  /** The profile's video bitrate range for the stream's size and frame rate, once known. */
+  videoBitrateRange(): { minKbps: number; maxKbps: number } | undefined {
+    const fps = this.#frameRate();
+    if (!this.#sps || fps === undefined) return undefined;
+    const row = pickRow(this.profile.videoBitrates, this.#sps.height, fps);
+    return row ? { minKbps: row.minKbps, maxKbps: row.maxKbps } : undefined;
   }
 
   /** Media time seen, ms. */
@@ -345,4 +353,10 @@ function sizeName(height: number, fps: number): string {
 /** The findings of a result list that fail (the stream would be refused or ended). */
 export function failures(results: readonly RuleResult[]): RuleResult[] {
   return results.filter((r) => r.status === 'fail');
+}
+
+/** A failing rule as the error strict mode refuses with. */
+export function profileViolation(warning: Pick<ProfileWarning, 'code' | 'message' | 'measured' | 'unit' | 'limit'> & { profile: string }): RtmpError {
+  const measured = warning.measured === undefined ? '' : ` (measured ${warning.measured}${warning.unit ? ` ${warning.unit}` : ''}, limit ${warning.limit})`;
+  return new RtmpError(ErrorCodes.PROFILE_VIOLATION, `${warning.profile} profile: ${warning.message}${measured}`, { reason: warning.code });
 }

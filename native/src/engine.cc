@@ -137,6 +137,12 @@ Status Decide(const EngineOptions& o) {
     } else {
       d.engine = e;
       d.methods = methods;
+      // ENGINE_load_builtin_engines() registered every method the engine has (it calls
+      // ENGINE_register_all_complete()), and a registered, initialised engine serves its nids
+      // even where it is not the default: withdraw what was not asked for, or a device that
+      // offers SHA would take every digest (the TLS MAC included) behind `methods`' back.
+      if (!(methods & ENGINE_METHOD_DIGESTS)) ENGINE_unregister_digests(e);
+      if (!(methods & ENGINE_METHOD_CIPHERS)) ENGINE_unregister_ciphers(e);
       if (methods & ENGINE_METHOD_CIPHERS) WithdrawStitchedCiphers();
       return Status::Ok();
     }
@@ -220,6 +226,14 @@ EngineReport ProbeEngine(const EngineOptions& o, Status* status) {
 
 bool EngineServesCipher(int nid) {
   ENGINE* e = ENGINE_get_cipher_engine(nid);
+  if (e == nullptr) return false;
+  ENGINE_finish(e);
+  return true;
+}
+
+bool EngineServesDigest(int nid) {
+  if (nid == NID_undef) return false;  // AEAD suites have no separate MAC
+  ENGINE* e = ENGINE_get_digest_engine(nid);
   if (e == nullptr) return false;
   ENGINE_finish(e);
   return true;

@@ -32,5 +32,7 @@ EngineReport ProbeEngine(const EngineOptions& options, Status* status);
 
 // Whether the engine in force serves the cipher with this NID.
 bool EngineServesCipher(int nid);
+// True when `nid` (a digest, e.g. a TLS 1.2 suite's MAC hash) runs on the default engine.
+bool EngineServesDigest(int nid);
 
 }  // namespace librtmp_node

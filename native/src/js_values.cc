@@ -127,6 +127,7 @@ Napi::Object TlsInfoToJs(Napi::Env env, const TlsInfo& info) {
   if (!info.authorizationError.empty()) o.Set("authorizationError", info.authorizationError);
   o.Set("engine", info.engineId.empty() ? env.Null() : Napi::String::New(env, info.engineId));
   o.Set("engineServed", info.engineServed);
+  o.Set("macEngineServed", info.macEngineServed);
   o.Set("resumed", info.resumed);
   o.Set("handshakeCpuMs", info.handshakeCpuMs);
   o.Set("handshakeMs", info.handshakeMs);

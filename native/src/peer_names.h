@@ -24,8 +24,10 @@ class PeerNameCapture {
 
   const std::string& names() const { return names_; }
 
- private:
+  // The verify callback it installs; another watcher set after it calls it in turn.
   static int OnVerify(int preverifyOk, X509_STORE_CTX* ctx);
+
+ private:
   std::string names_;
   PeerNameCapture* previous_;
 };

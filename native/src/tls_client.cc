@@ -54,6 +54,8 @@ void Describe(SSL* ssl, TlsInfo* info) {
     const char* std = SSL_CIPHER_standard_name(cipher);
     info->cipherStandardName = std != nullptr ? std : "";
     info->engineServed = EngineServesCipher(SSL_CIPHER_get_cipher_nid(cipher));
+    // The record MAC (HMAC over the suite's hash) of a CBC suite; none for AEAD (TLS 1.3, GCM).
+    info->macEngineServed = EngineServesDigest(SSL_CIPHER_get_digest_nid(cipher));
   }
   EngineReport engine = CurrentEngine();
   info->engineId = engine.id;
@@ -101,7 +103,8 @@ int RecordValidity(int preverifyOk, X509_STORE_CTX* store) {
       tValidity.subject = NameLine(X509_get_subject_name(cert));
     }
   }
-  return preverifyOk;
+  // Only one verify callback per SSL: the peer-name capture watches too.
+  return PeerNameCapture::OnVerify(preverifyOk, store);
 }
 
 void DescribeValidity(long verify, Status* s) {
@@ -226,11 +229,12 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int p
   }
   const std::string sessionKey = SessionKey(tls, name, host, port);
   if (tls.resumeSessions) OfferCachedSession(ssl, sessionKey);
-  tValidity = ValidityFailure();
-  SSL_set_verify(ssl, SSL_get_verify_mode(ssl), RecordValidity);
   errno = 0;
   const HandshakeClock clock;
   PeerNameCapture peerNames(ssl);
+  // After the capture's own callback is set: this one replaces it and calls it.
+  tValidity = ValidityFailure();
+  SSL_set_verify(ssl, SSL_get_verify_mode(ssl), RecordValidity);
   int rc = SSL_connect(ssl);
   clock.Stop(info);
   if (rc != 1) {

@@ -21,11 +21,12 @@ struct TlsInfo {
   std::string peerFingerprint256;  // "AB:CD:..." like Node's fingerprint256
   bool authorized = false;
   std::string authorizationError;
-  std::string engineId;       // engine in force for this process, "" for software
-  bool engineServed = false;  // the negotiated record cipher runs on that engine
-  bool resumed = false;       // an abbreviated handshake on a cached session
-  double handshakeCpuMs = 0;  // this thread's CPU in SSL_connect
-  double handshakeMs = 0;     // SSL_connect's wall time
+  std::string engineId;          // engine in force for this process, "" for software
+  bool engineServed = false;     // the negotiated record cipher runs on that engine
+  bool macEngineServed = false;  // and the record MAC's hash (CBC suites only)
+  bool resumed = false;          // an abbreviated handshake on a cached session
+  double handshakeCpuMs = 0;     // this thread's CPU in SSL_connect
+  double handshakeMs = 0;        // SSL_connect's wall time
 };
 
 // Handshakes on the connected socket `fd` (blocking, bounded by its socket timeouts).

@@ -42,6 +42,8 @@ export interface DeviceCount {
 export interface DeviceDirection {
   encrypt: DeviceCount;
   decrypt: DeviceCount;
+  /** Hash ops (SHA-1, SHA-256) of any direction: bytes absorbed. */
+  digest: DeviceCount;
 }
 
 /** The JSON the fake writes to FAKE_CRYPTODEV_STATS (see its README). */
@@ -51,13 +53,18 @@ export interface DeviceStats {
   device: { opens: number; opens_refused: number; clones: number; closes: number };
   sessions: { opened: number; closed: number; active: number; refused: number };
   ioctls: Record<string, number>;
-  algorithms: Record<string, DeviceDirection & { sessions: number }>;
-  total: DeviceDirection;
+  /** Ciphers: { sessions, encrypt, decrypt }; digests (sha1, sha256): { sessions, hash, digests, copies }. */
+  algorithms: Record<string, { sessions: number } & Record<string, unknown>>;
+  /** The ciphers' ops. */
+  total: Omit<DeviceDirection, 'digest'>;
+  /** The digests' ops. */
+  digest_total: DeviceCount;
 }
 
 export const NO_DEVICE_USE: DeviceDirection = {
   encrypt: { ops: 0, bytes: 0 },
   decrypt: { ops: 0, bytes: 0 },
+  digest: { ops: 0, bytes: 0 },
 };
 
 /** The counters, or undefined when no process has used the device yet (no file). */
@@ -76,15 +83,19 @@ export function readDeviceStats(file: string): DeviceStats | undefined {
 export function deviceDelta(before: DeviceStats | undefined, after: DeviceStats | undefined): DeviceDirection {
   const a = before?.total ?? NO_DEVICE_USE;
   const b = after?.total ?? NO_DEVICE_USE;
+  const da = before?.digest_total ?? NO_DEVICE_USE.digest;
+  const db = after?.digest_total ?? NO_DEVICE_USE.digest;
   return {
     encrypt: { ops: b.encrypt.ops - a.encrypt.ops, bytes: b.encrypt.bytes - a.encrypt.bytes },
     decrypt: { ops: b.decrypt.ops - a.decrypt.ops, bytes: b.decrypt.bytes - a.decrypt.bytes },
+    digest: { ops: db.ops - da.ops, bytes: db.bytes - da.bytes },
   };
 }
 
 /** Environment that turns the fake on in a child (or simulates a machine without it). */
-export function fakeCryptodevEnv(library: string, statsFile: string, options: { absent?: boolean } = {}): NodeJS.ProcessEnv {
+export function fakeCryptodevEnv(library: string, statsFile: string, options: { absent?: boolean; noDigests?: boolean } = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { LD_PRELOAD: library, FAKE_CRYPTODEV_STATS: statsFile };
   if (options.absent) env.FAKE_CRYPTODEV_ABSENT = '1';
+  if (options.noDigests) env.FAKE_CRYPTODEV_NO_DIGESTS = '1';
   return env;
 }

@@ -8,6 +8,8 @@ export interface ThrottledRelay {
   readonly stats: { bytesFromClient: number; throttled: number; connections: number };
   /** From now on, read nothing more from any client. */
   stall(): void;
+  /** From now on, read from clients at this rate. */
+  setRate(bytesPerSecond: number): void;
   close(): void;
 }
 
@@ -17,6 +19,7 @@ export async function startThrottledRelay(targetPort: number, bytesPerSecond: nu
   const sockets: net.Socket[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const stats = { bytesFromClient: 0, throttled: 0, connections: 0 };
+  let rate = bytesPerSecond;
   let stalled = false;
   const server = net.createServer((client) => {
     stats.connections++;
@@ -31,7 +34,7 @@ export async function startThrottledRelay(targetPort: number, bytesPerSecond: nu
       upstream.write(data);
       if (stalled) return;
       const now = performance.now();
-      paidUntil = Math.max(paidUntil, now) + (data.length * 1000) / bytesPerSecond;
+      paidUntil = Math.max(paidUntil, now) + (data.length * 1000) / rate;
       if (paidUntil > now) {
         stats.throttled++;
         client.pause();
@@ -52,6 +55,9 @@ export async function startThrottledRelay(targetPort: number, bytesPerSecond: nu
   return {
     port,
     stats,
+    setRate(next: number) {
+      rate = next;
+    },
     stall() {
       stalled = true;
       for (const timer of timers) clearTimeout(timer);
