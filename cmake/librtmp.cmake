@@ -2,7 +2,9 @@
 #
 # Include after project(... C ...). Inputs:
 #   LIBRTMP_SOURCE_DIR  the patched librtmp/ folder (rtmp.c, rtmp.h, ...)
-#   OPENSSL_PREFIX      an OpenSSL 1.1.1 prefix: include/, lib/libssl.a, lib/libcrypto.a
+#   OPENSSL_PREFIX      an OpenSSL 1.1.1 (or, NODE_LIBRTMP_OPENSSL=3.5, 3.5) prefix: include/,
+#                       lib/libssl.a, lib/libcrypto.a
+#   OPENSSL_VERSION_NUMBER_EXPECTED  optional: its OPENSSL_VERSION_NUMBER, checked at compile time
 #   LIBRTMP_STATIC_ZLIB optional, default OFF (see the zlib section below)
 #   LIBRTMP_COUNT_HEAP  optional, default ON: librtmp's heap calls counted (see the end)
 # Defines:
@@ -59,6 +61,17 @@ set_target_properties(openssl_ssl PROPERTIES
 function(use_openssl_1_1_1_headers target)
   target_include_directories(${target} BEFORE PRIVATE "${OPENSSL_PREFIX}/include")
   target_compile_options(${target} PRIVATE "SHELL:-include \"${LIBRTMP_OPENSSL_GUARD}\"")
+  # The exact OpenSSL the prefix holds (scripts/prepare-deps.js), which the guard checks: with
+  # NODE_LIBRTMP_OPENSSL=3.5 that is 3.5's, which Node's OpenSSL 3.0 headers are not.
+  if(OPENSSL_VERSION_NUMBER_EXPECTED)
+    target_compile_definitions(${target} PRIVATE
+                               NODE_LIBRTMP_OPENSSL_NUMBER=${OPENSSL_VERSION_NUMBER_EXPECTED})
+  endif()
+  # On OpenSSL 3 the engine, DH and HMAC_CTX APIs librtmp and the addon use are deprecated but
+  # present and meant to be used here (the devcrypto engine): no warning for each call.
+  if(OPENSSL_VERSION_NUMBER_EXPECTED MATCHES "^0x3")
+    target_compile_definitions(${target} PRIVATE OPENSSL_SUPPRESS_DEPRECATED)
+  endif()
 endfunction()
 
 # --- zlib (hashswf.c: SWF verification inflates the SWF) ----------------------------------------

@@ -110,6 +110,25 @@ export interface NativeEngineReport {
   unavailableReason?: string;
   ciphers: string[];
   digests: string[];
+  /** The engine serves its digests (TLS 1.2 record MACs offloaded). */
+  digestsServed: boolean;
+  /** engine: 'auto' only: what it measured to decide on digests (native/src/digest_calibration.h). */
+  digestCalibration?: DigestCalibration[];
+}
+
+/** One TLS MAC digest measured by engine: 'auto': thread CPU ns per record MAC, engine vs software. */
+export interface DigestCalibration {
+  digest: string;
+  costs: { bytes: number; engineNs: number; softwareNs: number }[];
+  engineCallNs: number;
+  engineByteNs: number;
+  softwareCallNs: number;
+  softwareByteNs: number;
+  /** The record size from which the engine is cheaper; null when it never is. */
+  crossoverBytes: number | null;
+  /** The record size the decision is taken at. */
+  decisionBytes: number;
+  enginePays: boolean;
 }
 
 export interface NativeCipherSuite {
@@ -196,6 +215,24 @@ export interface NativeVersions {
   openssl: string;
   opensslNumber: number;
   opensslDir: string;
+  /**
+   * The OpenSSL source this addon was built from, with its patch level: `1.1.1w+deb11u8` when
+   * Debian LTS's security patches are in (`3.5.7+deb13u2` on the OpenSSL 3.5 line, Debian
+   * trixie's), the bare version (`1.1.1w`) when they are not.
+   */
+  opensslPatchLevel: string;
+  /** Why no Debian patches are in (an override), or null when they are. */
+  opensslPatchNote: string | null;
+  /** The Debian patches built in, in the order applied, each with the CVE ids it fixes or tests (space-separated). */
+  opensslPatches: { name: string; cves: string }[];
+}
+
+/** What versions() returns: the native facts, the CVE list gathered. */
+export interface Versions extends Omit<NativeVersions, 'opensslPatches'> {
+  /** The Debian patches built in, in the order applied, each with the CVE ids it fixes or tests. */
+  opensslPatches: { name: string; cves: string[] }[];
+  /** Every CVE id the built-in patches fix or test, sorted; empty without Debian patches. */
+  opensslCves: string[];
 }
 
 /**

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 'use strict';
 
-// Usage: node scripts/fetch-source.js <librtmp|openssl> [--print-path]
+// Usage: node scripts/fetch-source.js <librtmp|openssl|openssl_debian> [--print-path]
+// (the OpenSSL ones of the line NODE_LIBRTMP_OPENSSL selects)
 // Makes the dependency's verified source available in the cache; with --print-path, prints its
 // path (a tarball, or the user's folder given by NODE_LIBRTMP_<NAME>_DIR) on stdout.
 
 const { fetchSource } = require('./lib/fetch-source');
 const { log, reportError } = require('./lib/log');
-const { loadManifest } = require('./lib/manifest');
+const { dependencyNames } = require('./lib/manifest');
 
 async function main(argv) {
-  const names = Object.keys(loadManifest());
+  const names = dependencyNames();
   const positional = argv.filter((arg) => !arg.startsWith('--'));
   const printPath = argv.includes('--print-path');
   const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--print-path');

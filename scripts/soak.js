@@ -21,7 +21,7 @@ function parseDuration(text) {
 }
 
 function parseArgs(argv) {
-  const args = { durationMs: 3_600_000, seed: 1, destinations: 2, short: false, out: path.join(root, 'soak-report') };
+  const args = { durationMs: undefined, seed: 1, destinations: 2, short: false, out: path.join(root, 'soak-report') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -35,6 +35,9 @@ function parseArgs(argv) {
     else if (a === '--out') args.out = path.resolve(value());
     else throw new Error(`unknown option ${a}`);
   }
+  // --short alone: the short schedule's own length (every kind once); with --duration, the
+  // same faults spread over that time.
+  args.durationMs ??= args.short ? 0 : 3_600_000;
   if (!Number.isInteger(args.seed)) throw new Error('--seed must be an integer');
   if (!Number.isInteger(args.destinations) || args.destinations < 1 || args.destinations > 16) {
     throw new Error('--destinations must be 1 to 16 (destination 0 takes the faults)');

@@ -33,6 +33,9 @@ const requirements = [
   { what: 'rtmpsuck', present: () => findExecutable('rtmpsuck'), pkg: 'rtmpdump' },
   { what: 'ip', present: () => findExecutable('ip'), pkg: 'iproute2' },
   { what: 'unshare', present: () => findExecutable('unshare'), pkg: 'util-linux' },
+  // The soak (test/soak.test.ts): the faulted uplink is shaped with tc, /etc/hosts bind-mounted.
+  { what: 'tc', present: () => findExecutable('tc'), pkg: 'iproute2' },
+  { what: 'mount', present: () => findExecutable('mount'), pkg: 'mount' },
   // librtmp built against the system's OpenSSL 3 (test/openssl3.test.ts).
   { what: 'OpenSSL 3 headers', present: () => fs.existsSync('/usr/include/openssl/opensslv.h'), pkg: 'libssl-dev' },
   // A clock at 1970 for one process (test/tls-clock.test.ts): libfaketime's LD_PRELOAD wrapper.

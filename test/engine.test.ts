@@ -9,7 +9,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { ErrorCodes, type EngineOption, type TlsOptions } from '../lib/index';
 import { makeTestPki, type TestPki } from './helpers/certs';
 import type { EngineChildOutput, EngineChildStep, EngineChildStepResult } from './helpers/engine-child';
-import { fakeCryptodevEnv, fakeCryptodevLibrary, readDeviceStats } from './helpers/fake-cryptodev';
+import { fakeCryptodevEnv, fakeCryptodevLibrary, readDeviceStats, type FakeCryptodevOptions } from './helpers/fake-cryptodev';
 import { avFacts } from './helpers/fixtures';
 import { ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer, type TlsLogEntry } from './helpers/nginx';
@@ -64,7 +64,7 @@ function lastScenarioStatsFile(): string {
 }
 
 /** Runs the steps in one fresh child with the fake device (or without it: `absent`). */
-async function scenario(t: TestContext, steps: EngineChildStep[], options: { absent?: boolean; noDigests?: boolean } = {}): Promise<EngineChildStepResult[]> {
+async function scenario(t: TestContext, steps: EngineChildStep[], options: FakeCryptodevOptions = {}): Promise<EngineChildStepResult[]> {
   scenarios += 1;
   const statsFile = lastScenarioStatsFile();
   const { result } = await runNodeChild<EngineChildOutput>(
@@ -233,6 +233,66 @@ describe("methods ['ciphers', 'digests']: the MAC of a CBC suite goes through th
   });
 });
 
+describe("engine: 'auto' offloads digests only where it pays", () => {
+  const SUITE = { ...CAMERA_TLS, ciphers: 'ECDHE-RSA-AES128-SHA256' };
+  // Step 1 takes the engine decision (and its measurement); step 2's device counts are then
+  // the publish's alone.
+  const autoSteps = (label: string): EngineChildStep[] => [step(`${label}-decide`, front, SUITE, 'auto'), step(label, front, SUITE, 'auto', true)];
+  const costAt = (call: number, perByte: number, bytes: number): number => call + perByte * bytes;
+
+  test('it measures each MAC digest on the device and in software, decides by that, and the MAC goes where it decided', async (t) => {
+    const [decide, s] = await scenario(t, autoSteps('auto-digests'));
+    succeeded(decide);
+    succeeded(s);
+    const calibration = s.engine.digestCalibration ?? [];
+    assert.deepEqual(calibration.map((c) => c.digest).sort(), ['SHA1', 'SHA256'], 'the MAC digests the fake offers');
+    for (const c of calibration) {
+      assert.deepEqual(c.costs.map((cost) => cost.bytes), [64, 1024, 4096, 16384]);
+      for (const cost of c.costs) assert.ok(cost.engineNs > 0 && cost.softwareNs > 0, `${c.digest}: ${JSON.stringify(cost)}`);
+      const engine = costAt(c.engineCallNs, c.engineByteNs, c.decisionBytes);
+      const software = costAt(c.softwareCallNs, c.softwareByteNs, c.decisionBytes);
+      assert.equal(c.enginePays, engine < software, `${c.digest}: engine ${engine} ns, software ${software} ns at ${c.decisionBytes} B`);
+      if (c.crossoverBytes !== null) assert.ok(c.engineByteNs < c.softwareByteNs);
+    }
+    const served = calibration.every((c) => c.enginePays);
+    assert.equal(s.engine.digestsServed, served);
+    assert.equal(s.tlsInfo.engineServed, true, 'the cipher is offloaded either way');
+    assert.equal(s.tlsInfo.macEngineServed, served);
+    await frontSessions.next();
+    const seen = await frontSessions.next();
+    assertOffloaded(s, seen);
+    if (served) assertMacOffloaded(s, seen);
+    else assert.equal(s.device.digest.ops, 0, 'no hashing on the device');
+  });
+
+  test('a device whose calls are dear (20 µs each, FAKE_CRYPTODEV_CALL_NS) keeps the MAC in software', async (t) => {
+    const [, s] = await scenario(t, autoSteps('auto-dear'), { callNs: 20_000 });
+    succeeded(s);
+    const calibration = s.engine.digestCalibration ?? [];
+    assert.equal(calibration.length, 2);
+    for (const c of calibration) {
+      assert.equal(c.enginePays, false, `${c.digest}: ${JSON.stringify(c)}`);
+      // A record MAC makes many device calls: its fixed cost on the device is their price at least.
+      assert.ok(c.engineCallNs > 10 * 20_000, `${c.digest}: ${c.engineCallNs} ns per record MAC`);
+    }
+    assert.equal(s.engine.digestsServed, false);
+    assert.equal(s.tlsInfo.macEngineServed, false);
+    assert.equal(s.device.digest.ops, 0);
+    await frontSessions.next();
+    assertOffloaded(s, await frontSessions.next());
+  });
+
+  test('a cipher-only device: nothing to measure, the MAC stays in software', async (t) => {
+    const [, s] = await scenario(t, autoSteps('auto-cipher-only'), { noDigests: true });
+    succeeded(s);
+    assert.deepEqual(s.engine.digestCalibration ?? [], []);
+    assert.equal(s.engine.digestsServed, false);
+    assert.equal(s.tlsInfo.macEngineServed, false);
+    await frontSessions.next();
+    await frontSessions.next();
+  });
+});
+
 describe('what devcrypto cannot serve stays in software, and says so', () => {
   test("'auto' picks the device; AES-GCM and TLS 1.3 are reported and run as software", async (t) => {
     const [gcm, tls13, cbc] = await scenario(t, [
@@ -330,7 +390,7 @@ describe('the engine decision is taken once per process', () => {
 
 describe('engine control commands', () => {
   test('one the engine does not know makes a required engine unavailable, naming the command', async (t) => {
-    // 1.1.1w's devcrypto defines no control commands, so any name is unknown to it.
+    // Not a devcrypto command: 1.1.1w's defines none, 3.5's USE_SOFTDRIVERS, CIPHERS, DIGESTS, DUMP_INFO.
     const [s] = await scenario(t, [step('ctrl', front, CAMERA_TLS, { id: 'devcrypto', required: true, ctrl: { NO_SUCH_COMMAND: 1 } })]);
     failedWith(s, ErrorCodes.ENGINE_UNAVAILABLE, /'NO_SUCH_COMMAND'/);
     assert.equal(s.engine.id, null);

@@ -1,4 +1,4 @@
-// The native foundation against a real nginx-rtmp: the addon runs its own OpenSSL 1.1.1w,
+// The native foundation against a real nginx-rtmp: the addon runs its own OpenSSL (1.1.1w; 3.5 under npm run test:openssl35),
 // publishes and plays real H.264 + AAC, and every failure comes back with its own code.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { AV_FLV, avFacts } from './helpers/fixtures';
 import { ffmpegPublish, ffprobeFrames } from './helpers/media';
 import { startNginx, type NginxServer } from './helpers/nginx';
 import { freePort } from './helpers/ports';
+import { cveSet, ON_OPENSSL_3, pinnedOpenssl } from './helpers/openssl-line';
 import { addonPath, openFds, threadCount, waitForBaseline } from './helpers/process-state';
 
 function fixtureTags(): FlvTag[] {
@@ -18,12 +19,37 @@ function fixtureTags(): FlvTag[] {
 }
 
 describe('the addon', () => {
-  test('runs its own OpenSSL 1.1.1w, not the one Node exports', () => {
+  test(`runs its own OpenSSL ${pinnedOpenssl().version}, not the one Node exports`, () => {
     const v = versions();
-    assert.match(v.openssl, /^OpenSSL 1\.1\.1w /);
-    assert.equal(v.opensslNumber, 0x1010117f);
+    const pinned = pinnedOpenssl();
+    assert.ok(v.openssl.startsWith(`OpenSSL ${pinned.version} `), v.openssl);
+    // 1.1.1w is 0x1010117f; OpenSSL 3 numbers are 0xMNN00PP0.
+    const [major, minor, patch] = pinned.version.split('.').map((part) => parseInt(part, 10));
+    assert.equal(v.opensslNumber, ON_OPENSSL_3 ? major * 2 ** 28 + minor * 2 ** 20 + patch * 16 : 0x1010117f);
+    assert.notEqual(v.openssl, `OpenSSL ${process.versions.openssl}`);
     assert.match(process.versions.openssl, /^3\./);
     assert.equal(v.librtmp, '2.4+20151223.gitfa8646d');
+  });
+
+  test('carries every reviewed Debian patch of the pinned revision, with its CVEs', () => {
+    const pinned = pinnedOpenssl();
+    const v = versions();
+    assert.equal(v.opensslPatchLevel, `${pinned.version}+${pinned.patchLevel}`);
+    assert.equal(v.opensslPatchNote, null);
+    assert.deepEqual(v.opensslPatches, pinned.patches.map(({ name, cves }) => ({ name, cves })));
+    assert.deepEqual(new Set(v.opensslCves), cveSet(pinned.patches));
+    if (ON_OPENSSL_3) {
+      // 3.5.7-1~deb13u2 (trixie): 17 source patches for 10 CVEs.
+      assert.equal(v.opensslPatches.length, 17);
+      assert.equal(v.opensslCves.length, 10);
+      assert.ok(v.opensslCves.includes('CVE-2026-75803') && v.opensslCves.includes('CVE-2026-14457'));
+    } else {
+      assert.equal(v.opensslPatches.length, 40);
+      assert.equal(v.opensslCves.length, 24);
+      assert.equal(v.opensslCves[0], 'CVE-2023-5678');
+      assert.equal(v.opensslCves.at(-1), 'CVE-2026-45447');
+      assert.ok(v.opensslCves.includes('CVE-2024-5535') && v.opensslCves.includes('CVE-2026-9076'));
+    }
   });
 
   test('exports nothing but the N-API entry points', () => {

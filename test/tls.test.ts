@@ -22,10 +22,11 @@ import { TlsSessions } from './helpers/tls-sessions';
 // Distinctive, so that any leak into an error is found by a plain substring search.
 const STREAM_KEY = 'sk-tls-9f3Kq27ZxWv-secret';
 
-// OpenSSL 1.1.1's X509_verify_cert_error_string texts.
-const SELF_SIGNED = /self signed certificate/;
+// OpenSSL's X509_verify_cert_error_string texts (1.1.1: "self signed certificate", "Hostname
+// mismatch"; 3.x: "self-signed certificate", "hostname mismatch").
+const SELF_SIGNED = /self[ -]signed certificate/;
 const EXPIRED = /certificate has expired/;
-const HOSTNAME_MISMATCH = /Hostname mismatch/;
+const HOSTNAME_MISMATCH = /[Hh]ostname mismatch/;
 const UNKNOWN_ISSUER = /unable to get local issuer certificate/;
 
 function fixtureTags(): FlvTag[] {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromNative } from '../errors';
 import { binding, type NativeEngineReport } from '../native';
+import { versions } from '../versions';
 import { CAMERA_PRESET } from './connection-flags';
 import type { CliContext } from './context';
 import { ExitCodes, usageError, type ExitCode } from './exit-codes';
@@ -48,6 +49,12 @@ export interface InfoReport {
   package: { name: string; version: string };
   librtmp: string;
   openssl: string;
+  /** 1.1.1w+deb11u8 with Debian's security patches, the bare version without. */
+  opensslPatchLevel: string;
+  /** Why no Debian patches are in, or null. */
+  opensslPatchNote: string | null;
+  /** The CVE ids the built-in patches fix or test. */
+  opensslCves: string[];
   node: { version: string; openssl: string };
   engine: {
     id: string;
@@ -89,12 +96,15 @@ function probe(id: string): InfoReport['engine'] {
 }
 
 export function infoReport(options: { engine?: string; ciphers?: string }): InfoReport {
-  const v = binding.versions();
+  const v = versions();
   const engine = probe(options.engine ?? 'devcrypto');
   const report: InfoReport = {
     package: packageJson(),
     librtmp: v.librtmp,
     openssl: v.openssl,
+    opensslPatchLevel: v.opensslPatchLevel,
+    opensslPatchNote: v.opensslPatchNote,
+    opensslCves: v.opensslCves,
     node: { version: process.version, openssl: process.versions.openssl },
     engine,
   };
@@ -118,6 +128,21 @@ export function infoReport(options: { engine?: string; ciphers?: string }): Info
   return report;
 }
 
+// A long list as indented lines of at most 100 characters.
+function wrapList(items: string[], indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line && indent.length + line.length + item.length + 2 > 100) {
+      lines.push(`${indent}${line},`);
+      line = '';
+    }
+    line = line ? `${line}, ${item}` : item;
+  }
+  if (line) lines.push(`${indent}${line}`);
+  return lines;
+}
+
 function list(items: string[]): string {
   return items.length > 0 ? items.join(', ') : '(none)';
 }
@@ -127,6 +152,10 @@ export function formatInfo(r: InfoReport): string {
     `${r.package.name} ${r.package.version}`,
     `librtmp     ${r.librtmp}`,
     `OpenSSL     ${r.openssl} (static, in the addon; Node's own is ${r.node.openssl})`,
+    r.opensslCves.length > 0
+      ? `  patches   ${r.opensslPatchLevel}: Debian security patches for ${r.opensslCves.length} CVEs`
+      : `  patches   ${r.opensslPatchLevel}: ${r.opensslPatchNote ?? 'no Debian security patches'}`,
+    ...(r.opensslCves.length > 0 ? wrapList(r.opensslCves, '            ') : []),
     `Node        ${r.node.version}`,
   ];
   const e = r.engine;

@@ -19,6 +19,7 @@
 #include "log_bridge.h"
 #include "openssl_guard.h"
 #include "openssl_init.h"
+#include "openssl_patches.h"
 #include "tls_session_cache.h"
 
 namespace librtmp_node {
@@ -88,6 +89,18 @@ Napi::Value Addon::Versions(const Napi::CallbackInfo& info) {
   o.Set("openssl", OpenSSL_version(OPENSSL_VERSION));
   o.Set("opensslNumber", static_cast<double>(OpenSSL_version_num()));
   o.Set("opensslDir", OpenSSL_version(OPENSSL_DIR));
+  // What the version string cannot say: Debian's security patches built in (or why none).
+  o.Set("opensslPatchLevel", kOpensslPatchLevel);
+  o.Set("opensslPatchNote",
+        kOpensslPatchNote ? Napi::Value(Napi::String::New(env, kOpensslPatchNote)) : env.Null());
+  Napi::Array patches = Napi::Array::New(env, kOpensslPatchCount);
+  for (std::size_t i = 0; i < kOpensslPatchCount; ++i) {
+    Napi::Object patch = Napi::Object::New(env);
+    patch.Set("name", kOpensslPatches[i].name);
+    patch.Set("cves", kOpensslPatches[i].cves);
+    patches.Set(static_cast<uint32_t>(i), patch);
+  }
+  o.Set("opensslPatches", patches);
   return o;
 }
 

@@ -19,6 +19,7 @@ struct Decision {
   unsigned methods = 0;
   bool turnedOff = false;  // `engine: false` was the request that decided
   std::string unavailableReason;
+  std::vector<DigestCalibration> digestCalibration;  // measured by 'auto'
 };
 
 Decision& TheDecision() {
@@ -37,8 +38,7 @@ std::string WantedId(const EngineOptions& o) {
 // Why an engine id did not load, in words a camera integrator can act on.
 std::string UnavailableReason(const std::string& id) {
   std::string why = "engine '" + id + "' is not available";
-  // Drained either way. When /dev/crypto is the cause, the queue only holds ENGINE_by_id's
-  // failed dynamic-load attempt ("could not load the shared library"), which misleads.
+  // Drained either way: whatever OpenSSL queued while looking is not the reason here.
   const std::string ssl = TakeOpenSslErrors();
   if (id == "devcrypto" && access("/dev/crypto", R_OK | W_OK) != 0) {
     return why + ": /dev/crypto: " + std::strerror(errno) +
@@ -46,6 +46,17 @@ std::string UnavailableReason(const std::string& id) {
   }
   if (!ssl.empty()) why += " [" + ssl + "]";
   return why;
+}
+
+// A built-in engine by id (a structural reference, as ENGINE_by_id gives), never a shared
+// object: ENGINE_by_id, for an id it does not have (devcrypto without /dev/crypto), goes on to
+// dlopen "<id>.so" from $OPENSSL_ENGINES or the compiled-in ENGINESDIR and run it. Code is
+// loaded only from an `engine.path` the caller gave.
+ENGINE* BuiltinEngine(const std::string& id) {
+  for (ENGINE* e = ENGINE_get_first(); e != nullptr; e = ENGINE_get_next(e)) {
+    if (id == ENGINE_get_id(e)) return e;
+  }
+  return nullptr;
 }
 
 // Structural reference to the engine, or null with *why set.
@@ -63,7 +74,7 @@ ENGINE* FindEngine(const EngineOptions& o, std::string* why) {
     if (e == nullptr) *why = UnavailableReason(o.path);
     return e;
   }
-  e = ENGINE_by_id(WantedId(o).c_str());
+  e = BuiltinEngine(WantedId(o));
   if (e == nullptr) *why = UnavailableReason(WantedId(o));
   return e;
 }
@@ -100,6 +111,23 @@ void WithdrawStitchedCiphers() {
     OBJ_NAME_remove(name, OBJ_NAME_TYPE_CIPHER_METH);
   }
   ERR_clear_error();
+}
+
+// engine: 'auto': digests go to the engine only when every TLS MAC digest it offers is
+// cheaper there at the decision size (OpenSSL's engine table takes an engine's digests all
+// or none). Measured with the digests not yet registered, so software is the other side.
+void DecideDigests(ENGINE* e, Decision* d) {
+  d->digestCalibration = CalibrateDigests(e);
+  ERR_clear_error();
+  if (d->digestCalibration.empty()) return;
+  for (const DigestCalibration& c : d->digestCalibration) {
+    if (!c.enginePays) return;
+  }
+  if (ENGINE_set_default_digests(e) == 1) {
+    d->methods |= ENGINE_METHOD_DIGESTS;
+  } else {
+    ERR_clear_error();
+  }
 }
 
 Status Decide(const EngineOptions& o) {
@@ -144,6 +172,7 @@ Status Decide(const EngineOptions& o) {
       if (!(methods & ENGINE_METHOD_DIGESTS)) ENGINE_unregister_digests(e);
       if (!(methods & ENGINE_METHOD_CIPHERS)) ENGINE_unregister_ciphers(e);
       if (methods & ENGINE_METHOD_CIPHERS) WithdrawStitchedCiphers();
+      if (o.mode == EngineOptions::Mode::kAuto) DecideDigests(e, &d);
       return Status::Ok();
     }
   }
@@ -203,6 +232,8 @@ EngineReport CurrentEngine() {
   r.configured = d.taken;
   r.unavailableReason = d.unavailableReason;
   if (d.engine != nullptr) Describe(d.engine, &r);
+  r.digestsServed = (d.methods & ENGINE_METHOD_DIGESTS) != 0;
+  r.digestCalibration = d.digestCalibration;
   return r;
 }
 

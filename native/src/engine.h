@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "digest_calibration.h"
 #include "status.h"
 #include "tls_options.h"
 
@@ -17,6 +18,9 @@ struct EngineReport {
   std::string unavailableReason;     // why 'auto' fell back to software, if it did
   std::vector<std::string> ciphers;  // what the engine serves (short names)
   std::vector<std::string> digests;
+  bool digestsServed = false;  // the engine is the default for its digests (TLS MACs offloaded)
+  // engine: 'auto' only: what it measured to decide on digests (see digest_calibration.h).
+  std::vector<DigestCalibration> digestCalibration;
 };
 
 // Loads and sets the default engine for `options` unless a decision was taken already;

@@ -142,6 +142,34 @@ Napi::Object EngineReportToJs(Napi::Env env, const EngineReport& report) {
   if (!report.unavailableReason.empty()) o.Set("unavailableReason", report.unavailableReason);
   o.Set("ciphers", StringArray(env, report.ciphers));
   o.Set("digests", StringArray(env, report.digests));
+  o.Set("digestsServed", report.digestsServed);
+  if (!report.digestCalibration.empty()) {
+    Napi::Array list = Napi::Array::New(env, report.digestCalibration.size());
+    for (size_t i = 0; i < report.digestCalibration.size(); ++i) {
+      const DigestCalibration& c = report.digestCalibration[i];
+      Napi::Object item = Napi::Object::New(env);
+      item.Set("digest", c.digest);
+      Napi::Array costs = Napi::Array::New(env, c.costs.size());
+      for (size_t j = 0; j < c.costs.size(); ++j) {
+        Napi::Object cost = Napi::Object::New(env);
+        cost.Set("bytes", static_cast<double>(c.costs[j].bytes));
+        cost.Set("engineNs", c.costs[j].engineNs);
+        cost.Set("softwareNs", c.costs[j].softwareNs);
+        costs.Set(static_cast<uint32_t>(j), cost);
+      }
+      item.Set("costs", costs);
+      item.Set("engineCallNs", c.engineCallNs);
+      item.Set("engineByteNs", c.engineByteNs);
+      item.Set("softwareCallNs", c.softwareCallNs);
+      item.Set("softwareByteNs", c.softwareByteNs);
+      item.Set("crossoverBytes",
+               c.crossoverBytes < 0 ? env.Null() : Napi::Number::New(env, c.crossoverBytes));
+      item.Set("decisionBytes", static_cast<double>(kDigestDecisionBytes));
+      item.Set("enginePays", c.enginePays);
+      list.Set(static_cast<uint32_t>(i), item);
+    }
+    o.Set("digestCalibration", list);
+  }
   return o;
 }
 

@@ -120,8 +120,18 @@ Status Session::Open(const OpenParams& params) {
   if (s.ok()) s = Connect(params);
   if (s.ok()) s = StartStream();
   if (!s.ok() && abandoned_) s = Status::Error(code::kAborted, "connect aborted");
+  s = Explained(s);
   if (!s.ok()) Close();
   return s;
+}
+
+// A server that asked to renegotiate TLS ends the connection when we refuse: whatever
+// failed next (a read, a write, the RTMP handshake) failed because of that.
+Status Session::Explained(Status s) const {
+  if (s.ok() || !renegotiationRefused_ || s.code == code::kAborted) return s;
+  return Status::Error(code::kTlsRenegotiation,
+                       "the server asked to renegotiate TLS, which this client refuses "
+                       "(SSL_OP_NO_RENEGOTIATION), and closed the connection");
 }
 
 Status Session::SetUp(const OpenParams& params) {
@@ -162,8 +172,11 @@ Status Session::Connect(const OpenParams& params) {
   Status s;
   // The engine decision and the TLS configuration (cipher strings...) are settled before
   // the network is touched: a bad configuration should not cost the server a connection.
+  SslPtr ssl(nullptr, SSL_free);
   if (usesTls_) {
     tlsContext_ = AcquireTlsContext(params.tls, params.engine, &s);
+    if (!s.ok()) return s;
+    s = NewTlsClient(tlsContext_, params.host, params.tls, &ssl, &tlsInfo_);
     if (!s.ok()) return s;
   }
   TcpTarget target{params.host, params.port != 0 ? params.port : r_->Link.port, params.timeoutMs,
@@ -184,12 +197,12 @@ Status Session::Connect(const OpenParams& params) {
   r_->m_bSendCounter = 1;
 
   if (usesTls_) {
-    SSL* ssl = nullptr;
-    s = TlsHandshake(tlsContext_, fd, params.host, target.port, params.tls, &ssl, &tlsInfo_);
+    s = TlsHandshake(ssl.get(), fd, params.host, target.port, params.tls, &renegotiationRefused_,
+                     &tlsInfo_);
     if (!s.ok()) return s;
     // librtmp does its I/O through sb_ssl from here on and frees it in RTMP_Close; the
     // flag is cleared so RTMP_Connect1 does not start a second, unverified handshake.
-    r_->m_sb.sb_ssl = ssl;
+    r_->m_sb.sb_ssl = ssl.release();
     r_->Link.protocol &= ~RTMP_FEATURE_SSL;
   }
   if (!RTMP_Connect1(r_.get(), nullptr)) {
@@ -275,7 +288,15 @@ Status Session::IoFailure(const char* what) {
   return s;
 }
 
-Status Session::Write(const OutgoingBatch& batch) {
+Status Session::Write(const OutgoingBatch& batch) { return Explained(WriteBatch(batch)); }
+
+Status Session::Idle(int timeoutMs) { return Explained(Wait(timeoutMs)); }
+
+Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
+  return Explained(ReadBatch(budgetBytes, out));
+}
+
+Status Session::WriteBatch(const OutgoingBatch& batch) {
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
@@ -312,7 +333,7 @@ Status Session::Write(const OutgoingBatch& batch) {
   return PollServer();
 }
 
-Status Session::Idle(int timeoutMs) {
+Status Session::Wait(int timeoutMs) {
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
@@ -388,7 +409,7 @@ Status Session::ReadTimeout() {
   return s;
 }
 
-Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
+Status Session::ReadBatch(size_t budgetBytes, IncomingBatch* out) {
   if (!pendingReadFailure_.ok()) {
     Status failure = pendingReadFailure_;
     pendingReadFailure_ = Status::Ok();

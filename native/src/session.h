@@ -128,8 +128,12 @@ class Session {
   Status Connect(const OpenParams& params);
   Status StartStream();
   Status SendChunkSize(int size);
+  Status WriteBatch(const OutgoingBatch& batch);
+  Status ReadBatch(size_t budgetBytes, IncomingBatch* out);
+  Status Wait(int timeoutMs);
   Status PollServer();
   Status IoFailure(const char* what);
+  Status Explained(Status s) const;
   bool DataPending();
   Status ReadEnd(int err);
   Status ReadTimeout();
@@ -147,6 +151,7 @@ class Session {
   std::atomic<bool> stopReading_{false};  // our own close ends the read: a normal end
   std::atomic<uint32_t> stopFileId_{0};   // 0: none (file sends count from 1)
   int stopFd_ = -1;                       // eventfd: wakes Idle() for a stop
+  bool renegotiationRefused_ = false;     // connection thread (tls_renegotiation.h)
 
   ServerStatus server_;  // what the server said in its command replies
   int timeoutMs_ = 0;

@@ -32,6 +32,7 @@ constexpr const char* kTlsHandshake = "ERR_TLS_HANDSHAKE";
 constexpr const char* kTlsCertVerify = "ERR_TLS_CERT_VERIFY";
 constexpr const char* kTlsInvalidCiphers = "ERR_TLS_INVALID_CIPHERS";
 constexpr const char* kTlsConfig = "ERR_TLS_CONFIG";
+constexpr const char* kTlsRenegotiation = "ERR_TLS_RENEGOTIATION";
 constexpr const char* kEngineUnavailable = "ERR_ENGINE_UNAVAILABLE";
 constexpr const char* kEngineConflict = "ERR_ENGINE_CONFLICT";
 constexpr const char* kInternal = "ERR_INTERNAL";

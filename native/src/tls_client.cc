@@ -1,6 +1,5 @@
 #include "tls_client.h"
 
-#include <arpa/inet.h>
 #include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -16,6 +15,7 @@
 #include "engine.h"
 #include "openssl_init.h"
 #include "peer_names.h"
+#include "tls_renegotiation.h"
 #include "tls_session_cache.h"
 
 namespace librtmp_node {
@@ -194,9 +194,14 @@ class HandshakeClock {
 
 }  // namespace
 
-bool IsIpLiteral(const std::string& host) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+// A name only an address can be: a DNS host name never has a ':' and is never all digits and
+// dots (RFC 1123 2.1). Such a name is checked as an address and never sent as SNI; when it is
+// not a valid one ("10.0.0.256"), OpenSSL's refusal fails the connect. A NUL makes it a host
+// name, which X509_VERIFY_PARAM_set1_host, given the full length, refuses.
+bool AddressShaped(const std::string& name) {
+  if (name.empty() || name.find('\0') != std::string::npos) return false;
+  if (name.find(':') != std::string::npos) return true;
+  return name.find_first_not_of("0123456789.") == std::string::npos;
 }
 
 // Everything that must match for a cached session to be offered: the configuration (CA,
@@ -206,27 +211,59 @@ std::string SessionKey(const TlsOptions& tls, const std::string& name, const std
   return tls.Fingerprint() + "|" + name + "|" + host + "|" + std::to_string(port);
 }
 
-Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int port,
-                    const TlsOptions& tls, SSL** out, TlsInfo* info) {
+Status NewTlsClient(const SslCtxPtr& ctx, const std::string& host, const TlsOptions& tls,
+                    SslPtr* out, TlsInfo* info) {
   ERR_clear_error();
-  SSL* ssl = NewCountedSsl(ctx.get());
+  SslPtr ssl(NewCountedSsl(ctx.get()), SSL_free);
   if (ssl == nullptr) {
-    return Status::Error(code::kTlsHandshake, "SSL_new failed: " + TakeOpenSslErrors());
+    return Status::Error(code::kTlsConfig, "SSL_new failed: " + TakeOpenSslErrors());
   }
-  SSL_set_fd(ssl, fd);
+  const std::string name = tls.servername.empty() ? host : tls.servername;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+  // Every call is checked: one that failed unnoticed would leave the certificate's name
+  // unchecked (or the wrong SNI sent), and the handshake would still succeed.
+  if (AddressShaped(name)) {
+    // SNI must not carry an IP address (RFC 6066 3): none is sent.
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) != 1) {
+      ERR_clear_error();
+      return Status::Error(
+          code::kTlsConfig,
+          "'" + name + "' is not a valid IP address to check the certificate against");
+    }
+  } else {
+    if (SSL_set_tlsext_host_name(ssl.get(), name.c_str()) != 1) {
+      const std::string reason = TakeOpenSslErrors();
+      return Status::Error(code::kTlsConfig,
+                           "the server name cannot be sent as SNI (" +
+                               (reason.empty() ? std::string("refused") : reason) +
+                               "; at most 255 bytes)");
+    }
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    // The full length: OpenSSL then refuses a name with an embedded NUL instead of checking
+    // only the part before it.
+    if (X509_VERIFY_PARAM_set1_host(param, name.data(), name.size()) != 1) {
+      ERR_clear_error();
+      return Status::Error(code::kTlsConfig,
+                           "the server name cannot be checked in a certificate (an embedded NUL, "
+                           "or out of memory)");
+    }
+    info->servername = name;
+  }
+  *out = std::move(ssl);
+  return Status::Ok();
+}
+
+Status TlsHandshake(SSL* ssl, int fd, const std::string& host, int port, const TlsOptions& tls,
+                    bool* renegotiationRefused, TlsInfo* info) {
+  ERR_clear_error();
+  if (SSL_set_fd(ssl, fd) != 1) {
+    return Status::Error(code::kTlsHandshake, "SSL_set_fd failed: " + TakeOpenSslErrors());
+  }
   // Read what the socket has, not one record header and then its body: a handshake takes a
   // few reads instead of two per record (a full TLS 1.3 one 12), and so does a stream.
   SSL_set_read_ahead(ssl, 1);
+  WatchRenegotiation(ssl, renegotiationRefused);
   const std::string name = tls.servername.empty() ? host : tls.servername;
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  if (IsIpLiteral(name)) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());  // SNI must not carry IP literals
-  } else {
-    SSL_set_tlsext_host_name(ssl, name.c_str());
-    info->servername = name;
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
-  }
   const std::string sessionKey = SessionKey(tls, name, host, port);
   if (tls.resumeSessions) OfferCachedSession(ssl, sessionKey);
   errno = 0;
@@ -241,18 +278,15 @@ Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int p
     Status s = HandshakeFailure(ssl, rc, tls.rejectUnauthorized);
     s.message += MismatchDetail(s.verifyResult, name, peerNames.names());
     ForgetCachedSession(sessionKey);  // never offer again what ended in a failure
-    SSL_free(ssl);
     ERR_clear_error();
     return s;
   }
   Describe(ssl, info);
   if (!BufferRecordWrites(ssl)) {
-    SSL_free(ssl);
     ERR_clear_error();
     return Status::Error(code::kInternal, "out of memory for the TLS send buffer");
   }
   ERR_clear_error();
-  *out = ssl;
   return Status::Ok();
 }
 

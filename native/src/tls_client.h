@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <string>
 
 #include "status.h"
@@ -29,13 +30,19 @@ struct TlsInfo {
   double handshakeMs = 0;        // SSL_connect's wall time
 };
 
-// Handshakes on the connected socket `fd` (blocking, bounded by its socket timeouts).
-// `host` is the URL's host, checked against the certificate unless tls.servername names
-// another; with `port` it keys the session cache (tls_session_cache.h). On success *out
-// owns the SSL (librtmp's RTMP_Close frees it later).
-Status TlsHandshake(const SslCtxPtr& ctx, int fd, const std::string& host, int port,
-                    const TlsOptions& tls, SSL** out, TlsInfo* info);
+using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
 
-bool IsIpLiteral(const std::string& host);
+// Makes the SSL for a connection to `host`, or to tls.servername when given: the SNI it
+// sends and the name (or IP address) the certificate must carry. Before the TCP connect, so
+// a name OpenSSL refuses (ERR_TLS_CONFIG) costs the server nothing.
+Status NewTlsClient(const SslCtxPtr& ctx, const std::string& host, const TlsOptions& tls,
+                    SslPtr* out, TlsInfo* info);
+
+// Handshakes `ssl` (from NewTlsClient, still the caller's) on the connected socket `fd`
+// (blocking, bounded by its socket timeouts). `host` and `port` key the session cache
+// (tls_session_cache.h). *renegotiationRefused (the caller's, outliving the SSL) is set
+// when the server later asks to renegotiate (tls_renegotiation.h).
+Status TlsHandshake(SSL* ssl, int fd, const std::string& host, int port, const TlsOptions& tls,
+                    bool* renegotiationRefused, TlsInfo* info);
 
 }  // namespace librtmp_node

@@ -47,7 +47,9 @@ int AddTrustAnchors(X509_STORE* store, const std::vector<std::string>& pems) {
 }
 
 Status Configure(SSL_CTX* ctx, const TlsOptions& tls) {
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+  // No renegotiation, ever (tls_renegotiation.h): a server's HelloRequest is answered with a
+  // no_renegotiation alert.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   EnableSessionCaching(ctx);
   // Verification is always computed; rejectUnauthorized only decides whether a failure
   // aborts the handshake (the result is reported by tlsInfo() either way).

@@ -24,7 +24,13 @@ void SessionFreed(void*, void* mark, CRYPTO_EX_DATA*, int, long, void*) {
 
 // OpenSSL copies a session when TLS 1.3 tickets arrive on a resumed connection; the copy is
 // a new object, counted only if it is cached in its turn.
-int DropOnDup(CRYPTO_EX_DATA*, const CRYPTO_EX_DATA*, void* fromData, int, long, void*) {
+// OpenSSL 3 declares the slot's address as void**; 1.1.1 as void* (passing the same address).
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+using ExDupSlot = void**;
+#else
+using ExDupSlot = void*;
+#endif
+int DropOnDup(CRYPTO_EX_DATA*, const CRYPTO_EX_DATA*, ExDupSlot fromData, int, long, void*) {
   *static_cast<void**>(fromData) = nullptr;
   return 1;
 }

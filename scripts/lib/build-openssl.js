@@ -10,14 +10,19 @@ const path = require('node:path');
 const { buildDirAtomically, removeDir, tempSiblingOf } = require('./atomic-place');
 const { REPO_ROOT } = require('./cache-dir');
 const { DepsError } = require('./errors');
-const { extractTarball, findTopFolder } = require('./extract');
+const { reviewedPlan, applyDebianPatches, cveList } = require('./debian-patches');
+const { extractTarball, extractInto, findTopFolder } = require('./extract');
 const { shortHash } = require('./hashing');
 const { log, formatSeconds } = require('./log');
+const { opensslLine } = require('./openssl-line');
 const { readOpensslVersion } = require('./openssl-version');
 const { findExecutable, run } = require('./run');
 const { fingerprintTree } = require('./tree-fingerprint');
 
 const BUNDLED_CRYPTODEV_DIR = path.join(REPO_ROOT, 'native', 'cryptodev');
+// Our own OpenSSL patches, per line (native/openssl-patches/<line>/series, each file explains
+// itself); 1.1.1 needs none.
+const OWN_PATCHES_DIR = path.join(REPO_ROOT, 'native', 'openssl-patches');
 
 // Variables that Configure or make would silently pick up from the caller (npm, cmake-js, a
 // parent make's jobserver); the build must depend only on the options below.
@@ -113,8 +118,37 @@ function checkTools(target) {
   }
 }
 
-// The source tree as a folder: the user's folder, or the tarball extracted into the cache.
-async function openSourceTree(source, cacheDir) {
+/** Our own patches for the line: [{ name, file }] in series order. */
+function ownPatches(line) {
+  const dir = path.join(OWN_PATCHES_DIR, line);
+  let series;
+  try {
+    series = fs.readFileSync(path.join(dir, 'series'), 'utf8');
+  } catch {
+    return [];
+  }
+  return series
+    .split('\n')
+    .map((entry) => entry.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map((name) => ({ name, file: path.join(dir, name) }));
+}
+
+async function applyOwnPatches(topDir, own) {
+  for (const { name, file } of own) {
+    const result = await run(
+      'patch',
+      ['-p1', '--batch', '--forward', '--fuzz=0', '--no-backup-if-mismatch', '-i', file],
+      { cwd: topDir, allowFailure: true },
+    );
+    if (result.code !== 0) throw new DepsError(`patch ${name} does not apply to ${topDir}:\n${result.tail}`);
+  }
+  if (own.length) log(`applied ${own.length} patch(es) of ours (native/openssl-patches)`);
+}
+
+// The source tree as a folder: the user's folder, or the tarball extracted into the cache, with
+// Debian's security patches applied when `patches.source` is given, then our own for the line.
+async function openSourceTree(source, cacheDir, patches, env = process.env) {
   const { dep } = source;
   if (source.kind === 'dir') {
     if (fs.existsSync(path.join(source.path, 'configdata.pm'))) {
@@ -123,14 +157,45 @@ async function openSourceTree(source, cacheDir) {
           'outside the source folder, which Configure refuses then: run `make distclean` there',
       );
     }
-    return { topDir: source.path, sourceId: `dir:${fingerprintTree(source.path)}` };
+    return { topDir: source.path, sourceId: `dir:${fingerprintTree(source.path)}`, applied: [] };
   }
-  const extractName = `openssl-${dep.version}-${dep.sha256.slice(0, 12)}`;
-  const extractDir = path.join(cacheDir, 'src', extractName);
+  const own = ownPatches(opensslLine(env));
+  if (!patches.source && own.length === 0) {
+    const extractDir = path.join(cacheDir, 'src', `openssl-${dep.version}-${dep.sha256.slice(0, 12)}`);
+    const started = Date.now();
+    const reused = await extractTarball(source.path, extractDir, dep.sha256);
+    if (!reused) log(`extracted ${path.basename(source.path)} in ${formatSeconds(started)}`);
+    return { topDir: findTopFolder(extractDir, dep.topFolder), sourceId: dep.sha256, applied: [] };
+  }
+  // The patched tree has its own folder and key: the orig's sha256, the Debian tarball's (or the
+  // user's debian folder's fingerprint), the reviewed list of what is applied and our own patches.
+  const patchesId = !patches.source
+    ? 'no-debian'
+    : patches.source.kind === 'dir'
+      ? `dir:${fingerprintTree(patches.source.path)}`
+      : patches.source.dep.sha256;
+  const plan = reviewedPlan(env);
+  const ownIds = own.map((p) => `${p.name}:${shortHash([fs.readFileSync(p.file, 'utf8')])}`);
+  const sourceId = shortHash([
+    dep.sha256,
+    patchesId,
+    ...(patches.source ? plan.patches.map((p) => p.name) : []),
+    ...ownIds,
+  ]);
+  const level = patches.source ? `+${plan.patchLevel}` : '';
+  const extractDir = path.join(cacheDir, 'src', `openssl-${dep.version}${level}-${sourceId}`);
+  let applied = null;
   const started = Date.now();
-  const reused = await extractTarball(source.path, extractDir, dep.sha256);
-  if (!reused) log(`extracted ${path.basename(source.path)} in ${formatSeconds(started)}`);
-  return { topDir: findTopFolder(extractDir, dep.topFolder), sourceId: dep.sha256 };
+  const reused = await buildDirAtomically(extractDir, sourceId, async (workDir) => {
+    await extractInto(source.path, workDir);
+    const topDir = findTopFolder(workDir, dep.topFolder);
+    applied = patches.source ? await applyDebianPatches(topDir, patches.source, env) : [];
+    await applyOwnPatches(topDir, own);
+    fs.writeFileSync(path.join(workDir, 'debian-patches.json'), `${JSON.stringify(applied, null, 2)}\n`);
+  });
+  if (!reused) log(`extracted and patched ${path.basename(source.path)} in ${formatSeconds(started)}`);
+  if (!applied) applied = JSON.parse(fs.readFileSync(path.join(extractDir, 'debian-patches.json'), 'utf8'));
+  return { topDir: findTopFolder(extractDir, dep.topFolder), sourceId, applied };
 }
 
 function copyFiles(fromDir, toDir, filter) {
@@ -150,7 +215,7 @@ async function configureAndMake(topDir, args, target, prefixWork, buildDirName) 
     await run('perl', [path.join(topDir, 'Configure'), ...args], { cwd: buildDir, env, logFile });
     const jobs = jobCount();
     const started = Date.now();
-    log(`building OpenSSL for ${target.name} with ${jobs} jobs (about 1.5 min on 2 cores)`);
+    log(`building OpenSSL for ${target.name} with ${jobs} jobs (1.1.1: about 1.5 min on 2 cores; 3.5: several times that)`);
     await run('make', [`-j${jobs}`, 'build_libs'], { cwd: buildDir, env, logFile });
     log(`OpenSSL built in ${formatSeconds(started)}`);
 
@@ -175,14 +240,16 @@ async function configureAndMake(topDir, args, target, prefixWork, buildDirName) 
 }
 
 /**
- * `source` is a fetch-source result for openssl, `target` a resolveTarget() result. Returns
- * { prefix, includeDir, libDir, version, versionNumber, reused, configureArgs }.
+ * `source` is a fetch-source result for openssl, `target` a resolveTarget() result, `patches`
+ * { source: fetch-source result for openssl_debian | null, reason: why none | null }. Returns
+ * { prefix, includeDir, libDir, version, versionNumber, reused, configureArgs, patchLevel,
+ *   patches: [{ name, cves, kind }], cves, patchNote }.
  */
-async function buildOpenssl(source, target, { cacheDir, env = process.env }) {
+async function buildOpenssl(source, target, { cacheDir, env = process.env, patches = { source: null, reason: null } }) {
   const { dep } = source;
   const includeDirs = cryptodevIncludeDirs(env);
   const args = configureArgs(target, includeDirs);
-  const { topDir, sourceId } = await openSourceTree(source, cacheDir);
+  const { topDir, sourceId, applied } = await openSourceTree(source, cacheDir, patches, env);
 
   const sourceVersion = readOpensslVersion(path.join(topDir, 'include'));
   if (sourceVersion.version !== dep.version) {
@@ -195,7 +262,8 @@ async function buildOpenssl(source, target, { cacheDir, env = process.env }) {
   }
 
   const key = shortHash(['openssl', sourceId, ...keyedArgs(args, includeDirs)]);
-  const prefix = path.join(cacheDir, `openssl-${dep.version}-${target.name}-${key}`);
+  const patchLevel = applied.length ? `${dep.version}+${reviewedPlan(env).patchLevel}` : dep.version;
+  const prefix = path.join(cacheDir, `openssl-${patchLevel}-${target.name}-${key}`);
   const reused = await buildDirAtomically(
     prefix,
     key,
@@ -222,7 +290,12 @@ async function buildOpenssl(source, target, { cacheDir, env = process.env }) {
     reused,
     configureArgs: args,
     cryptodevIncludeDirs: includeDirs,
+    sourceDir: topDir,
+    patchLevel,
+    patches: applied,
+    cves: cveList(applied),
+    patchNote: applied.length ? null : patches.reason || 'no Debian security patches',
   };
 }
 
-module.exports = { buildOpenssl, configureArgs, cryptodevIncludeDirs };
+module.exports = { buildOpenssl, configureArgs, cryptodevIncludeDirs, openSourceTree, buildEnv, jobCount };

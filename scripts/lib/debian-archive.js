@@ -126,9 +126,13 @@ async function trySource(apt, request, dep) {
 }
 
 async function fetchOne(apt, dep) {
-  const { sourcePackage, version } = dep.debian;
-  let file = await trySource(apt, `${sourcePackage}=${version}`, dep);
-  if (!file) {
+  const { sourcePackage, version, exactRevision } = dep.debian;
+  // One `apt-get source` request brings every file of the source package (orig tarball and
+  // Debian tarball): a file an earlier request brought is not asked for again.
+  const already = path.join(apt.downloadDir, dep.tarball);
+  let file = fs.existsSync(already) ? already : await trySource(apt, `${sourcePackage}=${version}`, dep);
+  // A Debian tarball (patches) belongs to one revision; only an orig tarball is shared by others.
+  if (!file && !exactRevision) {
     const revisions = await sameUpstreamRevisions(apt, sourcePackage, version);
     if (revisions === null) {
       file = await trySource(apt, sourcePackage, dep);
@@ -152,26 +156,19 @@ async function fetchOne(apt, dep) {
 }
 
 /**
- * Downloads the orig tarballs of `deps` (those with Debian coordinates) from the archive the
- * machine is configured for. `onFetched(dep, file)` receives each verified file while the
- * temporary folder still exists. Returns the names it could fetch; never throws for a missing
- * package or a missing apt-get, only for a checksum mismatch or an I/O failure.
+ * Runs `use(apt)` with a private APT configuration whose deb-src entries are this machine's
+ * entries plus the same entries for `wantedCodenames` (bullseye, bullseye-security...), after
+ * an `apt-get update` of that private index. `apt` has `optionArgs`, `env` and `downloadDir`
+ * (a temporary folder, removed afterwards). Resolves `{ unavailable: reason }` without calling
+ * `use` when there is no apt-get or no APT source on this machine.
  */
-async function fetchFromDebianArchive(deps, onFetched) {
-  const wanted = deps.filter((dep) => dep.debian);
-  const fetched = new Set();
-  if (wanted.length === 0) return fetched;
+async function withPrivateApt(wantedCodenames, use) {
   if (!findExecutable('apt-get') || !findExecutable('apt-cache')) {
-    log("apt-get not found (not a Debian-based system?): skipping Debian's archive");
-    return fetched;
+    return { unavailable: 'apt-get not found (not a Debian-based system?)' };
   }
   const entries = readConfiguredEntries(await systemSourcePaths());
-  if (entries.length === 0) {
-    log("no APT sources configured on this machine: skipping Debian's archive");
-    return fetched;
-  }
+  if (entries.length === 0) return { unavailable: 'no APT sources configured on this machine' };
   const hostCodename = guessHostCodename(entries, readOsRelease());
-  const wantedCodenames = [...new Set(wanted.flatMap((dep) => dep.debian.codenames))];
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-librtmp-apt-'));
   try {
     let keyCount = 0;
@@ -198,6 +195,24 @@ async function fetchFromDebianArchive(deps, onFetched) {
       log(`apt-get update reported problems (continuing): ${messages.join(' | ') || update.tail}`);
     }
     log(`private APT index ready in ${formatSeconds(started)}`);
+    return { result: await use(apt) };
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Downloads the orig tarballs of `deps` (those with Debian coordinates) from the archive the
+ * machine is configured for. `onFetched(dep, file)` receives each verified file while the
+ * temporary folder still exists. Returns the names it could fetch; never throws for a missing
+ * package or a missing apt-get, only for a checksum mismatch or an I/O failure.
+ */
+async function fetchFromDebianArchive(deps, onFetched) {
+  const wanted = deps.filter((dep) => dep.debian);
+  const fetched = new Set();
+  if (wanted.length === 0) return fetched;
+  const wantedCodenames = [...new Set(wanted.flatMap((dep) => dep.debian.codenames))];
+  const outcome = await withPrivateApt(wantedCodenames, async (apt) => {
     for (const dep of wanted) {
       const downloadStarted = Date.now();
       const file = await fetchOne(apt, dep);
@@ -206,10 +221,9 @@ async function fetchFromDebianArchive(deps, onFetched) {
       await onFetched(dep, file);
       fetched.add(dep.name);
     }
-  } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
+  });
+  if (outcome.unavailable) log(`${outcome.unavailable}: skipping Debian's archive`);
   return fetched;
 }
 
-module.exports = { fetchFromDebianArchive, upstreamPart, privateAptOptions };
+module.exports = { fetchFromDebianArchive, withPrivateApt, aptMessages, upstreamPart, privateAptOptions };

@@ -2,6 +2,7 @@
 
 const path = require('node:path');
 const { DepsError } = require('./errors');
+const { lineOnlyKeys, manifestKey } = require('./openssl-line');
 
 const MANIFEST_PATH = path.join(__dirname, '..', 'deps.json');
 const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+~_-]*$/;
@@ -9,6 +10,12 @@ const SHA256_PATTERN = /^[0-9a-fA-F]{64}$/;
 
 function loadManifest() {
   return require(MANIFEST_PATH);
+}
+
+/** The dependency names (librtmp, openssl, openssl_debian); each resolves on the selected OpenSSL line. */
+function dependencyNames() {
+  const lineOnly = lineOnlyKeys();
+  return Object.keys(loadManifest()).filter((key) => !lineOnly.has(key));
 }
 
 // NODE_LIBRTMP_OPENSSL_DIR etc.: one naming scheme for every per-dependency setting.
@@ -23,13 +30,14 @@ function fillTemplate(template, version) {
 /**
  * The pinned description of one dependency, with a user's version override applied
  * (NODE_LIBRTMP_<NAME>_VERSION + _SHA256). An overridden version is not in Debian's archive
- * as pinned, so `debian` is null for it.
+ * as pinned, so `debian` is null for it. "openssl" and "openssl_debian" are the pins of the
+ * OpenSSL line NODE_LIBRTMP_OPENSSL selects (scripts/lib/openssl-line.js).
  */
 function resolveDependency(name, env = process.env) {
   const manifest = loadManifest();
-  const pinned = manifest[name];
+  const pinned = dependencyNames().includes(name) ? manifest[manifestKey(name, env)] : null;
   if (!pinned) {
-    const known = Object.keys(manifest).join(', ');
+    const known = dependencyNames().join(', ');
     throw new DepsError(`unknown dependency "${name}" (known: ${known})`);
   }
   const base = {
@@ -76,4 +84,4 @@ function resolveDependency(name, env = process.env) {
   };
 }
 
-module.exports = { resolveDependency, loadManifest, envName, MANIFEST_PATH };
+module.exports = { resolveDependency, loadManifest, dependencyNames, envName, MANIFEST_PATH };

@@ -92,10 +92,20 @@ export function deviceDelta(before: DeviceStats | undefined, after: DeviceStats 
   };
 }
 
+export interface FakeCryptodevOptions {
+  /** No /dev/crypto (FAKE_CRYPTODEV_ABSENT). */
+  absent?: boolean;
+  /** A cipher-only device (FAKE_CRYPTODEV_NO_DIGESTS). */
+  noDigests?: boolean;
+  /** CPU ns each device call costs, as a real device's system call does (FAKE_CRYPTODEV_CALL_NS). */
+  callNs?: number;
+}
+
 /** Environment that turns the fake on in a child (or simulates a machine without it). */
-export function fakeCryptodevEnv(library: string, statsFile: string, options: { absent?: boolean; noDigests?: boolean } = {}): NodeJS.ProcessEnv {
+export function fakeCryptodevEnv(library: string, statsFile: string, options: FakeCryptodevOptions = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { LD_PRELOAD: library, FAKE_CRYPTODEV_STATS: statsFile };
   if (options.absent) env.FAKE_CRYPTODEV_ABSENT = '1';
   if (options.noDigests) env.FAKE_CRYPTODEV_NO_DIGESTS = '1';
+  if (options.callNs !== undefined) env.FAKE_CRYPTODEV_CALL_NS = String(options.callNs);
   return env;
 }

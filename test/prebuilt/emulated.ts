@@ -1,7 +1,9 @@
 // `npm run test:prebuilds`, part 1: each prebuild runs on its own architecture's Node — the
-// official ARM builds under qemu-user, the host's Node for x64 — loaded from prebuilds/ with no
-// build/ folder, reports OpenSSL 1.1.1w, and publishes the fixture to the host's nginx over
-// RTMP and over verified RTMPS while reading it back. ffprobe on the host checks the recordings.
+// official ARM builds of every tested line under qemu-user (arm64: Node 22 and 24; armv7:
+// 20.11.0, the only one on npm), the host's Node and the official x64 builds of Node 22, 24
+// and 26 for x64 (target-node.ts, NODE_LINES) — loaded from prebuilds/ with no build/ folder,
+// reports OpenSSL 1.1.1w, and publishes the fixture to the host's nginx over RTMP and over
+// verified RTMPS while reading it back. ffprobe on the host checks the recordings.
 // Not part of `npm test`: it needs `npm run prebuild` first, and emulation takes minutes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +16,7 @@ import { ffprobeFrames } from '../helpers/media';
 import { startNginx, type NginxServer } from '../helpers/nginx';
 import type { ClientInput, ClientReport } from './emulated-client';
 import { makePackageCopy, prebuildFile, type PackageCopy } from './package-copy';
-import { TARGET_ARCH, targetNodeCommand } from './target-node';
+import { NODE_LINES, TARGET_ARCH, nodeLine, targetNodeCommand } from './target-node';
 
 const TARGETS = ['linux-arm64', 'linux-arm', 'linux-x64'];
 const CLIENT = path.join(__dirname, 'emulated-client.js');
@@ -41,8 +43,8 @@ interface ClientRun {
   stderr: string;
 }
 
-async function runClient(target: string, input: ClientInput, signal: AbortSignal): Promise<ClientRun> {
-  const [command, ...args] = targetNodeCommand(target);
+async function runClient(target: string, npmPackage: string | undefined, input: ClientInput, signal: AbortSignal): Promise<ClientRun> {
+  const [command, ...args] = targetNodeCommand(target, npmPackage);
   const child = spawn(command, [...args, CLIENT, JSON.stringify(input)], {
     cwd: copy.projectDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,12 +65,20 @@ async function runClient(target: string, input: ClientInput, signal: AbortSignal
   return { report: JSON.parse(lastLine) as ClientReport, stderr };
 }
 
-for (const target of TARGETS) {
-  const title = `${target} prebuild: loads without build/, OpenSSL 1.1.1w, RTMP and RTMPS`;
+// Each target on each of its official Node builds; x64 on the host's Node as well.
+const RUNS = TARGETS.flatMap((target) => [
+  ...(target === 'linux-x64' ? [{ target, npmPackage: undefined }] : []),
+  ...NODE_LINES[target].map((npmPackage) => ({ target, npmPackage })),
+]);
+
+for (const { target, npmPackage } of RUNS) {
+  const node = npmPackage ? `Node ${nodeLine(npmPackage)} (${npmPackage})` : `the host's Node ${process.version}`;
+  const title = `${target} prebuild on ${node}: loads without build/, OpenSSL 1.1.1w, RTMP and RTMPS`;
   test(title, { timeout: CLIENT_TIMEOUT_MS + 60_000 }, async (t) => {
     // prebuilds/<target>/<name>.node, as it must be found in the installed copy.
     const expectedFile = path.join('prebuilds', target, path.basename(prebuildFile(target)));
-    const names = { rtmp: `${target}-rtmp`, rtmps: `${target}-rtmps` };
+    const run = `${target}-${npmPackage ? nodeLine(npmPackage) : 'host'}`;
+    const names = { rtmp: `${run}-rtmp`, rtmps: `${run}-rtmps` };
     const tlsSessionsBefore = nginx.tlsLog().length;
     const input: ClientInput = {
       packageDir: copy.packageDir,
@@ -81,10 +91,11 @@ for (const target of TARGETS) {
       })),
     };
     const started = Date.now();
-    const { report } = await runClient(target, input, t.signal);
+    const { report } = await runClient(target, npmPackage, input, t.signal);
     t.diagnostic(`${target}: client ran in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${report.node}`);
 
     assert.equal(report.arch, TARGET_ARCH[target]);
+    if (npmPackage) assert.equal(report.node, `v${npmPackage.split('@')[1]}`, 'ran on the Node build asked for');
     assert.equal(report.bindingPath, path.join(copy.packageDir, expectedFile), 'node-gyp-build chose the prebuild');
     assert.match(report.openssl, /^OpenSSL 1\.1\.1w /);
 

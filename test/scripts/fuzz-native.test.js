@@ -1,7 +1,7 @@
 'use strict';
 
 // The libFuzzer targets (native/fuzz), bounded: each fuzzes from the captured nginx-rtmp
-// replies for a few seconds under ASan, UBSan and LeakSanitizer, and the inputs that found
+// replies for a fixed number of inputs under ASan, UBSan and LeakSanitizer, and the inputs that found
 // bugs (fixed by native/patches/0018) are replayed. Any sanitizer report fails. Long runs:
 // npm run fuzz:native -- --seconds 600.
 
@@ -15,8 +15,10 @@ const { MAX_LEN, buildFuzzTargets, runFuzzTarget, summary, writeSeeds } = requir
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUILD_DIR = path.join(ROOT, 'build-fuzz');
 
-// About 36 s of fuzzing in all; the packet reader is the slower and the larger target.
-const SECONDS = { packet_reader_fuzzer: 18, amf_decoder_fuzzer: 12, flv_file_reader_fuzzer: 6 };
+// Inputs per target, not seconds: a count is the same on a loaded CI machine. About 30 s in
+// all on an idle one (packet reader ~2,000 inputs/s, AMF decoder ~50,000, FLV file reader
+// ~150: it opens a file per input).
+const RUNS = { packet_reader_fuzzer: 30_000, amf_decoder_fuzzer: 300_000, flv_file_reader_fuzzer: 1_500 };
 // Coverage (libFuzzer's "cov") that the seeds alone reach, rounded down: a target whose seeds
 // stopped driving librtmp (a failed handshake, seeds not found) stays far below.
 const MIN_COVERAGE = { packet_reader_fuzzer: 350, amf_decoder_fuzzer: 110, flv_file_reader_fuzzer: 100 };
@@ -87,19 +89,19 @@ describe('libFuzzer targets on librtmp', () => {
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  for (const target of Object.keys(SECONDS)) {
-    test(`${target}: ${SECONDS[target]} s from the nginx-rtmp seeds, no finding`, { timeout: 120_000 }, async (t) => {
+  for (const target of Object.keys(RUNS)) {
+    test(`${target}: ${RUNS[target]} inputs from the nginx-rtmp seeds, no finding`, { timeout: 300_000 }, async (t) => {
       const { seedsDir, counts } = writeSeeds(path.join(workDir, 'seeds-out'));
       assert.ok(counts[target] > 0, 'no seeds written');
       const result = await runFuzzTarget(binaries[target], {
-        seconds: SECONDS[target],
+        runs: RUNS[target],
         corpusDirs: [path.join(workDir, 'corpus', target), path.join(seedsDir, target)],
         artifactDir: path.join(workDir, 'artifacts'),
         maxLen: MAX_LEN[target],
       });
       t.diagnostic(`${summary(target, result)}, ${counts[target]} seeds`);
       assert.equal(result.failed, false, result.finding ?? result.output.slice(-3000));
-      assert.ok(result.execs > 1000, `only ${result.execs} inputs ran`);
+      assert.ok(result.execs >= RUNS[target], `only ${result.execs} of ${RUNS[target]} inputs ran`);
       assert.ok(result.cov >= MIN_COVERAGE[target], `coverage ${result.cov} < ${MIN_COVERAGE[target]}`);
     });
   }
