@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { classify, ExitCodes } from '../lib/cli/exit-codes';
+import { ErrorCodes, RtmpError } from '../lib/errors';
+import { ARGV_KEY_WARNING } from '../lib/cli/stream-key';
 import { encodeFlvHeader, encodeTag, FlvParser } from '../lib/flv';
 import { trackChild } from './helpers/children';
 import { AV_FLV, FIXTURES_DIR } from './helpers/fixtures';
@@ -111,7 +113,8 @@ describe('CLI exit codes: documented = returned', () => {
       const result = await start(await args(), t.signal).done;
       assert.equal(result.code, code, result.stderr);
       if (error) assert.match(result.stderr, new RegExp(`^librtmp: ${error.source}: `, 'm'));
-      if (code === 0) assert.equal(result.stderr, '');
+      // Nothing but the warning for the stream name written into the URL (cli-stream-key.test.ts).
+      if (code === 0) assert.equal(result.stderr, `${ARGV_KEY_WARNING}\n`);
     });
   }
 
@@ -124,6 +127,12 @@ describe('CLI exit codes: documented = returned', () => {
       assert.equal(result.code, code, result.stderr);
     });
   }
+
+  test('4: every TLS and engine code of the library', () => {
+    const tlsCodes = Object.values(ErrorCodes).filter((code) => /^ERR_(TLS|ENGINE)_/.test(code));
+    assert.ok(tlsCodes.includes(ErrorCodes.TLS_RENEGOTIATION));
+    for (const code of tlsCodes) assert.equal(classify(new RtmpError(code, 'x')).exitCode, ExitCodes.TLS, code);
+  });
 
   test('1: anything unclassified (a bug) is an internal error', () => {
     // A deliberate bug cannot be provoked in a real run; the mapping is what decides it.

@@ -115,7 +115,9 @@ describe('ffmpeg and ffprobe', () => {
   test('ffprobe plays a live rtmp:// stream and ends once the publisher has left', async (t) => {
     const server = await startNginx();
     try {
-      const playing = ffprobeFrames(server.url('live', 'cam'), { idleMs: 1000, signal: t.signal });
+      // The idle timeout is how ffprobe ends, and it also runs while ffmpeg is still starting
+      // after the play: wide, so a loaded machine's slow ffmpeg start is not an "end".
+      const playing = ffprobeFrames(server.url('live', 'cam'), { idleMs: 6000, signal: t.signal });
       await server.waitForLog(/play: name='cam'/);
       const publish = ffmpegPublish(AV_FLV, server.url('live', 'cam'), { signal: t.signal });
       assert.equal((await publish.done).code, 0);

@@ -72,7 +72,8 @@ export function elementarySpec(input: string, format: ElementaryFormat, flags: E
   for (const file of [input, flags.audio]) {
     if (file === undefined || file === '-') continue;
     try {
-      if (!fs.statSync(file).isFile()) throw new Error('not a file');
+      const stats = fs.statSync(file);
+      if (!stats.isFile() && !stats.isFIFO()) throw new Error('not a file or a named pipe');
       fs.accessSync(file, fs.constants.R_OK);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -102,10 +103,11 @@ export function elementaryConnectionOptions(spec: ElementarySpec, options: RtmpO
   return spec.format === 'hevc' && options.fourCcList === undefined ? { ...options, fourCcList: ['hvc1'] } : options;
 }
 
-function open(file: string, stdin: NodeJS.ReadStream, stop: AbortSignal): Readable {
-  const source = file === '-' ? stdin : fs.createReadStream(file, { highWaterMark: 64 * 1024 });
+// A path is opened by pipeVideo()/pipeAudio() (a named pipe through the event loop, not the
+// thread pool), which also destroy it on a stop.
+function open(file: string, stdin: NodeJS.ReadStream, stop: AbortSignal): Readable | string {
   // A stop must not wait for the next bytes of a quiet pipe: it destroys the source.
-  return addAbortSignal(stop, source);
+  return file === '-' ? addAbortSignal(stop, stdin) : file;
 }
 
 /** Publishes the streams on `connection` until their end or a stop; the caller closes. */

@@ -50,6 +50,7 @@ const byLibraryCode: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCodes.TLS_CERT_VERIFY]: ExitCodes.TLS,
   [ErrorCodes.TLS_INVALID_CIPHERS]: ExitCodes.TLS,
   [ErrorCodes.TLS_CONFIG]: ExitCodes.TLS,
+  [ErrorCodes.TLS_RENEGOTIATION]: ExitCodes.TLS,
   [ErrorCodes.ENGINE_UNAVAILABLE]: ExitCodes.TLS,
   [ErrorCodes.ENGINE_CONFLICT]: ExitCodes.TLS,
   [ErrorCodes.RTMP_CONNECT_REJECTED]: ExitCodes.STREAM,

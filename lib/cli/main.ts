@@ -35,8 +35,8 @@ Exit codes:
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: queued media is sent, the stream unpublished and
 the output flushed. A second Ctrl-C exits at once.
 
-Example (Facebook Live, the camera TLS preset):
-  librtmp push --camera-preset clip.flv "rtmps://live-api-s.facebook.com:443/rtmp/$KEY"`;
+Example (Facebook Live, the camera TLS preset; the key from a file, never on the command line):
+  librtmp push --camera-preset --key-file fb.key clip.flv 'rtmps://live-api-s.facebook.com:443/rtmp/{key}'`;
 
 type Command = (argv: string[], ctx: CliContext) => Promise<ExitCode> | ExitCode;
 
@@ -47,8 +47,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   check: { run: runCheck, help: checkHelp },
 };
 
-/** Masks the stream key and query tokens of every URL on the command line. */
-function commandLineRedactor(argv: string[]): (text: string) => string {
+/** The stream key and query tokens of every URL on the command line. */
+function commandLineSecrets(argv: string[]): string[] {
   const secrets: string[] = [];
   for (const arg of argv) {
     if (!arg.includes('://')) continue;
@@ -59,7 +59,24 @@ function commandLineRedactor(argv: string[]): (text: string) => string {
       secrets.push(arg);
     }
   }
-  return makeRedactor(secrets);
+  return secrets;
+}
+
+/**
+ * The one way messages leave the command: `note` writes a line with every secret masked —
+ * those of the command line, and those `addSecret` adds later (a stream key read from a file,
+ * stdin or the environment).
+ */
+export function secretMaskingNotes(argv: string[], write: (line: string) => void): Pick<CliContext, 'note' | 'addSecret'> {
+  const secrets = commandLineSecrets(argv);
+  let redact = makeRedactor(secrets);
+  return {
+    note: (message) => write(`${redact(message)}\n`),
+    addSecret: (secret) => {
+      secrets.push(secret);
+      redact = makeRedactor(secrets);
+    },
+  };
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
@@ -70,14 +87,14 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<ExitCode> {
-  const redact = commandLineRedactor(argv);
   const stopper = new AbortController();
   const ctx: CliContext = {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
+    env: process.env,
     stop: stopper.signal,
-    note: (message) => process.stderr.write(`${redact(message)}\n`),
+    ...secretMaskingNotes(argv, (line) => process.stderr.write(line)),
   };
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

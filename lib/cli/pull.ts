@@ -13,6 +13,7 @@ import type { CliContext } from './context';
 import { CliError, ExitCodes, usageError, type ExitCode } from './exit-codes';
 import { MediaClock } from './media-clock';
 import { parseProgressMode, ProgressReporter } from './progress';
+import { resolveStreamUrl, streamKeyFlagSpecs, streamKeyHelp, warnKeyOnCommandLine, type StreamUrl } from './stream-key';
 
 export const pullHelp = `Usage: librtmp pull [options] <url> [output]
 
@@ -35,16 +36,19 @@ Options:
   --live                 the stream is live (no seeking, no duration)
   --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
                          (one JSON object per second on stderr), none
+${streamKeyHelp}
 ${connectionFlagsHelp}
   -h, --help             this help
 
 Examples:
   librtmp pull rtmp://127.0.0.1/live/test out.flv
   librtmp pull --live --duration 10 rtmp://127.0.0.1/live/test - | ffprobe -i -
-  librtmp pull --ca server.pem rtmps://ingest.example/live/test out.flv`;
+  librtmp pull --ca server.pem rtmps://ingest.example/live/test out.flv
+  librtmp pull --key-file private.key 'rtmps://ingest.example/live/{key}' out.flv`;
 
 const specs = {
   ...connectionFlagSpecs,
+  ...streamKeyFlagSpecs,
   duration: { type: 'string' },
   live: { type: 'boolean' },
   'keep-partial': { type: 'boolean' },
@@ -91,7 +95,7 @@ export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode
     return ExitCodes.OK;
   }
   if (positionals.length < 1 || positionals.length > 2) throw usageError('pull takes <url> and an optional output (see librtmp pull --help)');
-  const [url, outputPath] = positionals;
+  const [urlArg, outputPath] = positionals;
   let durationMs: number | undefined;
   if (values.duration !== undefined) {
     const s = Number(values.duration);
@@ -100,10 +104,12 @@ export async function runPull(argv: string[], ctx: CliContext): Promise<ExitCode
   }
   const options: RtmpOptions = { ...connectionOptions(values), live: values.live === true };
   const progressMode = parseProgressMode(values.progress);
+  // Before the output is opened: a key that cannot be had leaves no file behind.
+  const target = await resolveStreamUrl(urlArg, values, ctx);
   const output = openOutput(outputPath, ctx);
   let result: PullResult | undefined;
   try {
-    result = await pullInto(output, { url, options, durationMs, progressMode }, ctx);
+    result = await pullInto(output, { target, options, durationMs, progressMode }, ctx);
     return result.code;
   } finally {
     // An interrupted pull keeps what it wrote (that is what Ctrl-C is for), but an empty file is no recording.
@@ -118,7 +124,7 @@ interface PullResult {
 }
 
 interface PullPlan {
-  url: string;
+  target: StreamUrl;
   options: RtmpOptions;
   durationMs: number | undefined;
   progressMode: ReturnType<typeof parseProgressMode>;
@@ -127,7 +133,7 @@ interface PullPlan {
 async function pullInto(output: OpenedOutput, plan: PullPlan, ctx: CliContext): Promise<PullResult> {
   const { out } = output;
   const isFile = output.file !== undefined;
-  const { url, options, durationMs, progressMode } = plan;
+  const { target, options, durationMs, progressMode } = plan;
   let wroteMedia = false;
   if (ctx.stop.aborted) {
     await finishOutput(out, isFile);
@@ -141,7 +147,8 @@ async function pullInto(output: OpenedOutput, plan: PullPlan, ctx: CliContext): 
   });
   let connection: RtmpConnection;
   try {
-    connection = await connectPlayer(url, options, ctx.stop);
+    warnKeyOnCommandLine(target, ctx);
+    connection = await connectPlayer(target.url, options, ctx.stop);
   } catch (error) {
     await finishOutput(out, isFile);
     throw error;

@@ -14,6 +14,7 @@ import { checkInput, firstFrameTimestamp, parseInputFormat, readInput, type Inpu
 import { MediaClock } from './media-clock';
 import { Pacer } from '../media/pacer';
 import { parseProgressMode, ProgressReporter, type ProgressMode } from './progress';
+import { resolveStreamUrl, streamKeyFlagSpecs, streamKeyHelp, warnKeyOnCommandLine, type StreamUrl } from './stream-key';
 
 export const pushHelp = `Usage: librtmp push [options] <input> <url>
 
@@ -40,6 +41,7 @@ Options:
   --silent-audio-channels N    its channels (default 2)
   --progress MODE        auto (default: a live line on a terminal, else quiet), tty, json
                          (one JSON object per second on stderr), none
+${streamKeyHelp}
 ${connectionFlagsHelp}
   -h, --help             this help
 
@@ -50,13 +52,15 @@ Examples:
   A camera's encoder on stdin, no microphone:
   camera-encoder | librtmp push --input-format h264 --clock --silent-audio - rtmp://host/live/cam
   librtmp push --frame-rate 30 --audio mic.aac video.h264 rtmp://host/live/cam
-  Facebook Live from a camera (TLS 1.2 suites the devcrypto engine serves):
-  librtmp push --camera-preset clip.flv "rtmps://live-api-s.facebook.com:443/rtmp/$KEY"
+  Facebook Live from a camera (TLS 1.2 suites the devcrypto engine serves), the key in a file:
+  librtmp push --camera-preset --key-file fb.key clip.flv 'rtmps://live-api-s.facebook.com:443/rtmp/{key}'
 
-The stream key never appears in output: messages show the URL as rtmps://host:443/app/****.`;
+The stream key never appears in output: messages show the URL as rtmps://host:443/app/****.
+A key written into the URL works too, with a warning: ps and the shell history show it.`;
 
 const specs = {
   ...connectionFlagSpecs,
+  ...streamKeyFlagSpecs,
   'no-realtime': { type: 'boolean' },
   loop: { type: 'boolean' },
   'input-format': { type: 'string' },
@@ -82,9 +86,11 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
     return ExitCodes.OK;
   }
   if (positionals.length !== 2) throw usageError('push takes <input> and <url> (see librtmp push --help)');
-  const [inputPath, url] = positionals;
+  const [inputPath, urlArg] = positionals;
+  const stdinUse = inputPath === '-' ? 'the input -' : values.audio === '-' ? '--audio -' : undefined;
+  const target = await resolveStreamUrl(urlArg, values, ctx, stdinUse);
   const elementary = elementaryFormat(inputPath, values['input-format']);
-  if (elementary) return pushElementary(inputPath, elementary, url, values, ctx);
+  if (elementary) return pushElementary(inputPath, elementary, target, values, ctx);
   for (const flag of ['frame-rate', 'clock', 'audio', 'silent-audio', 'silent-audio-rate', 'silent-audio-channels'] as const) {
     if (values[flag] !== undefined) throw usageError(`--${flag} is for elementary streams (h264, hevc); FLV carries its own audio and timestamps`);
   }
@@ -98,7 +104,7 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
   // no JavaScript per tag. Loops and stdin go tag by tag through the loop below.
   const fileOnce = input.path !== '-' && !input.loop;
   const firstFrameMs = fileOnce ? await firstFrameTimestamp(input.path) : 0;
-  const connection = await connectPublisher(url, options, ctx.stop);
+  const connection = await connectPublisher(target, options, ctx);
   if (fileOnce) {
     const media = (stats: ConnectionStats): MediaProgress => ({
       mediaMs: stats.messagesOut > 0 ? Math.max(0, stats.lastTimestampOut - firstFrameMs) : 0,
@@ -120,13 +126,13 @@ export async function runPush(argv: string[], ctx: CliContext): Promise<ExitCode
 }
 
 // Raw H.264/HEVC (+ audio) through the muxer on one connection.
-async function pushElementary(input: string, format: 'h264' | 'hevc', url: string, values: Parameters<typeof connectionOptions>[0] & Parameters<typeof elementarySpec>[2] & { progress?: string }, ctx: CliContext): Promise<ExitCode> {
+async function pushElementary(input: string, format: 'h264' | 'hevc', target: StreamUrl, values: Parameters<typeof connectionOptions>[0] & Parameters<typeof elementarySpec>[2] & { progress?: string }, ctx: CliContext): Promise<ExitCode> {
   const spec = elementarySpec(input, format, values);
   const options = elementaryConnectionOptions(spec, connectionOptions(values));
   const progressMode = parseProgressMode(values.progress);
   if (spec.video === '-' && ctx.stdin.isTTY) throw usageError('stdin is a terminal; pipe the encoder into it or name a file');
   if (ctx.stop.aborted) return ExitCodes.INTERRUPTED;
-  const connection = await connectPublisher(url, options, ctx.stop);
+  const connection = await connectPublisher(target, options, ctx);
   const media = (stats: ConnectionStats): MediaProgress => ({ mediaMs: stats.messagesOut > 0 ? stats.lastTimestampOut : 0, videoFrames: stats.videoMessagesOut });
   return publishWithProgress(connection, progressMode, ctx, media, () => publishElementary(connection, spec, ctx.stdin, ctx.stop));
 }
@@ -171,13 +177,15 @@ async function publishWithProgress(
  * Connects once. The reconnect policy of the camera issue (retry with backoff, resume the
  * timeline) replaces this function; the sending loop only needs a connection.
  */
-async function connectPublisher(url: string, options: RtmpOptions, stop: AbortSignal): Promise<RtmpConnection> {
+async function connectPublisher(target: StreamUrl, options: RtmpOptions, ctx: CliContext): Promise<RtmpConnection> {
+  warnKeyOnCommandLine(target, ctx);
+  const { stop } = ctx;
   // Only the connect phase is abortable: once connected, a stop closes gracefully instead.
   const connecting = new AbortController();
   const onStop = (): void => connecting.abort(stop.reason);
   stop.addEventListener('abort', onStop, { once: true });
   try {
-    return await publish(url, { ...options, signal: connecting.signal });
+    return await publish(target.url, { ...options, signal: connecting.signal });
   } finally {
     stop.removeEventListener('abort', onStop);
   }

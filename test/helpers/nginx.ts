@@ -388,7 +388,9 @@ class NginxInstance implements NginxServer {
     return parseTlsLog(text, this.probePorts);
   }
 
-  waitForTlsLog(count = 1, timeoutMs = 5000): Promise<TlsLogEntry[]> {
+  // nginx logs a TLS session when it ends, after the client has closed: on a loaded CI machine
+  // dozens of them can take well over 5 s to reach the log. The wait ends as soon as they do.
+  waitForTlsLog(count = 1, timeoutMs = 30_000): Promise<TlsLogEntry[]> {
     // nginx creates the log file at start, so it can be watched.
     return waitForFile(
       this.tlsLogFile,
