@@ -5,7 +5,7 @@
 //   npm run bench [-- --size 300 --runs 3 --clients node-librtmp,node-librtmp-file,node-librtmp-file-bg,ffmpeg,stock-librtmp
 //                     --schemes rtmp,rtmps --batch-kb 512 --in-flight 4 --skip-strace --package DIR]
 //   npm run bench -- --concurrent 200 --bitrate 4000 [--duration 30 --schemes rtmps --pacing writeTags,sendFile]
-//   npm run bench -- --handshake [--handshakes 100 --tls-versions TLSv1.2,TLSv1.3]
+//   npm run bench -- --handshake [--handshakes 100 --tls-versions TLSv1.2,TLSv1.3 --openssl-lines 1.1.1,3.5]
 //   npm run bench -- --camera [--duration 120 --suites ECDHE-RSA-AES128-SHA256,ECDHE-RSA-AES128-SHA
 //                     --clients node-librtmp,node-librtmp-coalesce-off,ffmpeg,gstreamer]
 
@@ -40,6 +40,7 @@ const { values: opts } = parseArgs({
     handshake: { type: 'boolean', default: false },
     handshakes: { type: 'string', default: '100' },
     'tls-versions': { type: 'string', default: 'TLSv1.2,TLSv1.3' },
+    'openssl-lines': { type: 'string', default: '1.1.1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -72,6 +73,7 @@ async function main() {
       outDir: OUT_DIR,
       count: positiveNumber('handshakes'),
       versions: opts['tls-versions'].split(','),
+      lines: opts['openssl-lines'].split(','),
       packageRoot: opts.package,
     });
   } else if (opts.concurrent !== undefined) {

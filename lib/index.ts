@@ -1,7 +1,7 @@
 // node-librtmp: RTMP, RTMPS and RTMPE for Node.js on librtmp and a static OpenSSL 1.1.1.
 import { openConnection, type ConnectionMode, type RtmpConnection } from './connection';
 import type { FlvTag } from './flv';
-import { binding, type NativeEngineReport, type NativeVersions } from './native';
+import { binding, type NativeEngineReport } from './native';
 import type { RtmpOptions } from './options';
 
 export { RtmpConnection, type ConnectionMode, type ReconnectRequestEvent, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
@@ -10,6 +10,7 @@ export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value 
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';
 export { isConfigurationTag, isKeyframe, isSequenceHeader } from './flv-tags';
 export type { AudioFrame } from './media/aac';
+export type { ByteSource } from './media/byte-source';
 export type { FeedClock, PipeOptions, PipeResult } from './media/byte-stream-feed';
 export type { SilentAudioOptions } from './media/silent-aac';
 export { AdtsSplitter, readAdtsFrames, type AdtsFrameUnit } from './media/adts-splitter';
@@ -49,6 +50,8 @@ export { BitrateAdvisor, type BitrateAdviceOptions, type BitrateEvent, type Send
 export { SendQueue, type DropEvent, type SendQueueOptions, type SendQueueStats } from './media/send-queue';
 export { setLogger, type LogEntry, type Logger, type LogLevel } from './log';
 export type { RtmpOptions } from './options';
+export { versions } from './versions';
+export type { Versions } from './native';
 export { clearTlsSessions, type EngineConfig, type EngineMethod, type EngineOption, type TlsOptions, type TlsVersion } from './tls';
 
 export interface ConnectOptions extends RtmpOptions {
@@ -75,11 +78,6 @@ export async function* read(url: string | URL, options?: RtmpOptions): AsyncGene
   } finally {
     await connection.close();
   }
-}
-
-/** Versions of what is compiled into the addon (not of Node's own OpenSSL). */
-export function versions(): NativeVersions {
-  return binding.versions();
 }
 
 /** The crypto engine decision in force in this process (taken at the first TLS connection). */

@@ -2,13 +2,16 @@
 // audio from files and pipes, stamped by a frame rate or a clock, paced or not, into
 // publishCamera and MediaPublisher; what nginx-rtmp recorded is checked with ffprobe.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, MediaPublisher, publish, publishCamera, RtmpError, type CameraDropEvent } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
+import { openByteSource } from '../lib/media/byte-source';
 import { isSequenceHeader } from '../lib/flv-tags';
 import { makeAnnexBStream, makeElementaryStreams, makeHevcStream, splitAccessUnits, splitAdtsFrames } from './helpers/elementary';
 import { ffprobeFrames } from './helpers/media';
@@ -129,6 +132,79 @@ describe('pipeVideo()/pipeAudio() timing', () => {
     });
     assert.equal(result.frames, 9);
     assert.equal(frames(sink.tags, 'video').length, 9);
+  });
+});
+
+describe('pipeVideo()/pipeAudio() from a path', () => {
+  // A named pipe with an encoder on the other end: written in 1500-byte pieces once a reader opens it.
+  const fifoFrom = (file: string, name: string): { path: string; written: Promise<void> } => {
+    const fifo = path.join(tmp, `${name}-${process.hrtime.bigint()}.fifo`);
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const written = new Promise<void>((resolve, reject) => {
+      fileStream(file).pipe(fs.createWriteStream(fifo)).on('finish', resolve).on('error', reject);
+    });
+    return { path: fifo, written };
+  };
+
+  test('a named pipe is read through the event loop (a socket), a file through fs', async () => {
+    const fifo = fifoFrom(h264, 'kind');
+    const pipe = await openByteSource(fifo.path);
+    assert.ok(pipe instanceof net.Socket, 'a FIFO opens as a net.Socket');
+    let bytes = 0;
+    for await (const chunk of pipe) bytes += (chunk as Buffer).length;
+    await fifo.written;
+    assert.equal(bytes, fs.statSync(h264).size);
+    const file = await openByteSource(new URL(`file://${adts}`));
+    assert.ok(file instanceof fs.ReadStream && !(file instanceof net.Socket));
+    file.destroy();
+  });
+
+  test('paths: every frame from a FIFO and a file, stamped as from a Readable', async () => {
+    const sink = new Capture();
+    const publisher = new MediaPublisher(sink);
+    const fifo = fifoFrom(h264, 'video');
+    const [video, audio] = await Promise.all([publisher.pipeVideo(fifo.path, { frameRate: 25, pace: false }), publisher.pipeAudio(adts), fifo.written]);
+    assert.deepEqual([video.frames, video.droppedBytes, video.bytes], [videoUnits, 0, fs.statSync(h264).size]);
+    assert.deepEqual([audio.frames, audio.droppedBytes, audio.bytes], [audioFrames, 0, fs.statSync(adts).size]);
+    frames(sink.tags, 'video').forEach((tag, n) => assert.equal(tag.timestamp, n * 40));
+  });
+
+  test('a path that cannot be opened is ERR_FILE; a stop ends a quiet pipe without waiting for bytes', async () => {
+    const missing = path.join(tmp, 'no-such-encoder.h264');
+    await assert.rejects(new MediaPublisher(new Capture()).pipeVideo(missing, { frameRate: 25 }), (e: unknown) => e instanceof RtmpError && e.code === ErrorCodes.FILE && e.message.includes(missing));
+    const fifo = path.join(tmp, 'quiet.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    // The encoder opens the pipe, writes one second of video and then nothing.
+    const encoder = fs.createWriteStream(fifo);
+    // The stop closes the pipe's reading end, possibly while frame 26 (a keyframe) is still
+    // being written: that write then fails with EPIPE, as a real encoder's would. (Destroying
+    // the stream instead would fail it with ERR_STREAM_DESTROYED, an 'error' that came after
+    // the test had ended when it had no listener.)
+    const encoderEnded = new Promise<string | undefined>((resolve) => {
+      encoder.once('error', (e: NodeJS.ErrnoException) => resolve(e.code));
+      encoder.once('close', () => resolve(undefined));
+    });
+    const controller = new AbortController();
+    const sink = new Capture();
+    // Frame 25 comes out once frame 26's first NAL unit is seen: stop once it is written.
+    const reached = new Promise<void>((resolve) => {
+      const write = sink.writeTags.bind(sink);
+      sink.writeTags = (tags) => {
+        const done = write(tags);
+        if (frames(sink.tags, 'video').length >= 25) resolve();
+        return done;
+      };
+    });
+    const piped = new MediaPublisher(sink, { audio: false }).pipeVideo(fifo, { frameRate: 25, pace: false, signal: controller.signal });
+    await new Promise((resolve) => encoder.once('open', resolve));
+    encoder.write(Buffer.concat(splitAccessUnits(fs.readFileSync(h264)).slice(0, 26)));
+    await reached;
+    controller.abort();
+    const result = await piped;
+    assert.equal(result.frames, 25);
+    encoder.end();
+    const ended = await encoderEnded;
+    assert.ok([undefined, 'EPIPE'].includes(ended), String(ended));
   });
 });
 

@@ -3,13 +3,14 @@
 // relay (congestion), with what the server recorded decoded by ffprobe.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { connect, ErrorCodes, RtmpError } from '../lib/index';
+import { connect, ErrorCodes, publish, RtmpError } from '../lib/index';
 import type { FlvTag } from '../lib/flv';
 import { isKeyframe, isSequenceHeader } from '../lib/flv-tags';
 import { SendQueue, type DropEvent } from '../lib/media/send-queue';
@@ -443,6 +444,25 @@ describe('ReconnectingPublisher against nginx-rtmp', () => {
     assert.equal(probe.stderr, '');
     assert.equal(probe.video?.frames, firstSeconds.video.length);
     assert.equal(probe.audio?.frames, firstSeconds.audio.length);
+  });
+
+  test('a stream name still in use: retried with a note saying why, published once the server frees it', { timeout: 60_000 }, async () => {
+    // After a link outage the server may keep the dead connection's session, and the name.
+    const key = 'nameInUseKey0123secret';
+    const url = `rtmp://127.0.0.1:${nginx.port}/live/${key}`;
+    const holder = await publish(url);
+    const camera = await publishCamera(url, { retryFirstConnection: true, reconnect: { initialDelayMs: 200, factor: 1, jitter: 0, retries: 100 } });
+    const events: { name: string; payload: unknown }[] = [];
+    for (const name of ['reconnecting', 'connected', 'error']) camera.on(name, (payload: unknown) => events.push({ name, payload }));
+    const [refused] = (await once(camera, 'reconnecting')) as [ReconnectingEvent];
+    assert.equal(refused.code, ErrorCodes.RTMP_PUBLISH_REJECTED);
+    assert.match(refused.note ?? '', /stream name is in use/);
+    const connected = once(camera, 'connected');
+    await holder.close();
+    await connected;
+    await camera.close();
+    assert.ok(events.some((e) => e.name === 'connected') && !events.some((e) => e.name === 'error'), JSON.stringify(events));
+    assert.ok(!JSON.stringify(events).includes(key));
   });
 
   test('retryFirstConnection still checks the URL and options at once', async () => {

@@ -3,6 +3,7 @@
 // against hand-built bitstreams.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
 import { decodeAmf0 } from '../lib/amf0';
 import { ErrorCodes, RtmpError } from '../lib/errors';
 import type { FlvTag } from '../lib/flv';
@@ -19,6 +20,7 @@ import { av1CodecConfigurationRecord, Av1ObuType, Av1Packetizer, splitObus } fro
 import { HevcPacketizer } from '../lib/media/hevc';
 import { decodeScriptData, encodeMetadata } from '../lib/media/metadata';
 import { MediaPublisher, type TagSink } from '../lib/media/muxer';
+import { collectGarbage } from './helpers/live-objects';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -226,6 +228,25 @@ describe('H.264', () => {
     assert.equal(third.tags.length, 2);
     assert.equal(third.tags[0].data[1], 0);
     assert.equal(packetizer.sps?.width, 640);
+  });
+
+  test('keeps its parameter sets as copies: a keyframe is freed once its caller drops it', async () => {
+    // A view into the access unit would keep the whole keyframe alive until the next one: long
+    // enough for V8 to promote it, and only a major GC frees it (a camera's RSS grew so).
+    const packetizer = new H264Packetizer();
+    const pushKeyframe = (): WeakRef<ArrayBuffer> => {
+      const au = annexB(baselineSps(), pps(), Buffer.concat([IDR, Buffer.alloc(200_000, 0x11)]));
+      const data = Buffer.allocUnsafeSlow(au.length); // its own ArrayBuffer, not Buffer's pool
+      au.copy(data);
+      assert.equal(packetizer.push({ data, pts: 0 }).tags.length, 2);
+      return new WeakRef(data.buffer);
+    };
+    const keyframe = pushKeyframe();
+    await tick(); // a WeakRef holds its target until the job that made it has ended
+    collectGarbage();
+    assert.equal(keyframe.deref(), undefined, 'the keyframe is still referenced after the push');
+    // The copies are the parameter sets in force: the same ones again send no new header.
+    assert.equal(packetizer.push({ data: annexB(baselineSps(), pps(), SLICE), pts: 40 }).tags.length, 1);
   });
 
   test('refuses a frame before any SPS/PPS, and a failed push changes nothing', () => {

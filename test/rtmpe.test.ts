@@ -8,6 +8,7 @@
 // What was played is written to an FLV and decoded with ffprobe; what was published is
 // decoded from nginx's recording. Corrupted handshakes must fail with a code, in time.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,6 +29,10 @@ import {
   FMS_KEY_SHORT,
   FP_KEY_SHORT,
   handshakeDigest,
+  CONNECT_HEAD,
+  pickSecretLayout,
+  rc4Keys,
+  secretLayouts,
   startRtmpeProxy,
   type RtmpeProxy,
 } from './helpers/rtmpe-proxy';
@@ -167,7 +172,7 @@ describe('through an RTMPE proxy written from the protocol', () => {
     const from = proxy.sessions.length;
     const file = path.join(outDir, 'rtmpdump-proxy.flv');
     const exit = await runRtmpdump(`rtmpe://${LOOPBACK}:${proxy.port}/vod/av.flv`, file);
-    assert.ok(RTMPDUMP_OK.includes(exit.code ?? -1), `rtmpdump exit ${exit.code}: ${exit.stderr}`);
+    assert.ok(RTMPDUMP_OK.includes(exit.code ?? -1), `rtmpdump exit ${exit.code}: ${exit.stderr} proxy: ${JSON.stringify(proxy.sessions[from])}`);
     await assertDecodesNearlyFully(file);
     assert.equal(proxy.sessions[from]?.c2Verified, true, JSON.stringify(proxy.sessions[from]));
   });
@@ -206,6 +211,33 @@ describe('through an RTMPE proxy written from the protocol', () => {
     } finally {
       await gateway.stop();
     }
+  });
+
+  test('a shared secret that starts with a zero byte: the proxy follows the client, stock OpenSSL or GnuTLS librtmp', () => {
+    // 1 handshake in 256 has such a secret; librtmp's two builds then key RC4 differently,
+    // which made rtmpdump's play through the proxy fail now and then.
+    const clientPub = randomBytes(128);
+    const serverPub = randomBytes(128);
+    const connect = Buffer.alloc(CONNECT_HEAD);
+    connect[0] = 0x03;
+    Buffer.from([0x14, 0, 0, 0, 0, 0x02, 0x00, 0x07, ...Buffer.from('connect')]).copy(connect, 7);
+    // The client's sending stream is keyed as the proxy's receiving one.
+    const encryptedBy = (key: Buffer): Buffer => rc4Keys(key, clientPub, serverPub).fromClient.apply(connect);
+
+    const plain = Buffer.concat([Buffer.from([0x7f]), randomBytes(127)]);
+    assert.equal(secretLayouts(plain).length, 1, 'no leading zero: one layout');
+
+    const zeroFirst = Buffer.concat([Buffer.from([0x00, 0x00]), randomBytes(126)]);
+    zeroFirst[2] |= 0x01;
+    const layouts = secretLayouts(zeroFirst);
+    assert.equal(layouts.length, 2);
+    const [stripped, padded] = layouts;
+    assert.deepEqual(stripped.subarray(0, 126), zeroFirst.subarray(2), 'OpenSSL: the secret without its zeros first');
+    assert.deepEqual(stripped.subarray(126), Buffer.alloc(2), '…then zeros');
+    assert.deepEqual(padded, zeroFirst, 'GnuTLS: the secret left-padded');
+    assert.equal(pickSecretLayout(layouts, clientPub, serverPub, encryptedBy(stripped)), stripped);
+    assert.equal(pickSecretLayout(layouts, clientPub, serverPub, encryptedBy(padded)), padded);
+    assert.equal(pickSecretLayout(layouts, clientPub, serverPub, randomBytes(CONNECT_HEAD)), undefined, 'no connect command: no layout');
   });
 
   test('an S2 with a wrong signature fails with ERR_RTMP_HANDSHAKE', async () => {

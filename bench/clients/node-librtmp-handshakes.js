@@ -23,7 +23,7 @@ const { values: opts, positionals } = parseArgs({
   },
 });
 const [urlPrefix] = positionals;
-const { publish } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
+const { publish, versions } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
 const ca = fs.readFileSync(opts.ca, 'utf8');
 
 async function connectOnce(name, resumeSessions) {
@@ -56,7 +56,7 @@ async function main() {
     samples.push(await connectOnce(`hs-full-${i}`, false));
     samples.push(await connectOnce(`hs-resumed-${i}`, true));
   }
-  process.stdout.write(`${JSON.stringify({ samples })}\n`);
+  process.stdout.write(`${JSON.stringify({ openssl: versions().openssl, samples })}\n`);
 }
 
 main().catch((error) => {

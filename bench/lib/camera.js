@@ -9,7 +9,10 @@
 //   node-librtmp     publishCamera() reading the pipes (bench/clients/node-librtmp-camera.js),
 //                    the devcrypto engine on through the fake /dev/crypto, TLS verified
 //   node-librtmp-coalesce-off   the same with the coalescing window off (coalesceMs: 0)
+//   node-librtmp-coalesce-frame the same with a window of one video frame interval (34 ms)
 //   node-librtmp-soft           the same with the engine off (software AES and HMAC)
+//   node-librtmp-read-streams   the same reading the pipes with fs.createReadStream (libuv's
+//                               thread pool) instead of by path (the event loop's epoll)
 //   ffmpeg           -f h264 -i PIPE -f aac -i PIPE -c copy -f flv rtmps://… (Debian's, GnuTLS)
 //   gstreamer        filesrc ! h264parse ! flvmux streamable=true ! rtmp2sink, aacparse (GnuTLS)
 // Measured from outside through /proc over the steady window (from --warmup seconds after the
@@ -179,15 +182,22 @@ function clientCommand(client, { dir, url, videoPipe, audioPipe, suite, caFile, 
   switch (client) {
     case 'node-librtmp':
     case 'node-librtmp-coalesce-off':
-    case 'node-librtmp-soft': {
+    case 'node-librtmp-coalesce-frame':
+    case 'node-librtmp-soft':
+    case 'node-librtmp-read-streams': {
       const args = [CAMERA_CLIENT, url, videoPipe, audioPipe, '--fps', String(FPS), '--ciphers', suite, '--ca', caFile, '--package', packageRoot];
       if (client === 'node-librtmp-coalesce-off') args.push('--coalesce-ms', '0');
+      if (client === 'node-librtmp-coalesce-frame') args.push('--coalesce-ms', String(Math.ceil(1000 / FPS)));
+      if (client === 'node-librtmp-read-streams') args.push('--read-streams');
       const env = { ...process.env };
       if (client !== 'node-librtmp-soft') {
         // The fake device writes its counters once, at exit: no file writes while measuring.
         Object.assign(env, { LD_PRELOAD: deviceLibrary, FAKE_CRYPTODEV_STATS: statsFile, FAKE_CRYPTODEV_STATS_EVERY: '0' });
       }
-      return { command: process.execPath, args, env };
+      // BENCH_NODE_ARGS: options for the client's Node, e.g. '--cpu-prof --cpu-prof-dir=DIR' to
+      // profile it (NODE_OPTIONS does not take --cpu-prof).
+      const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      return { command: process.execPath, args: [...nodeArgs, ...args], env };
     }
     case 'ffmpeg':
       return {
@@ -342,7 +352,9 @@ function lastJson(stdout) {
 const LABELS = {
   'node-librtmp': 'node-librtmp publishCamera()',
   'node-librtmp-coalesce-off': 'node-librtmp, coalescing off',
+  'node-librtmp-coalesce-frame': 'node-librtmp, coalesceMs one frame',
   'node-librtmp-soft': 'node-librtmp, engine off',
+  'node-librtmp-read-streams': 'node-librtmp, pipes by fs.createReadStream',
   ffmpeg: 'FFmpeg',
   gstreamer: 'GStreamer',
 };
@@ -355,7 +367,8 @@ function cameraTable(rows) {
   return markdownTable(
     header,
     rows.map((r) => {
-      const peer = (c) => rows.find((o) => o.client === c && o.suite === r.suite)?.cpuSecondsPerHour ?? null;
+      if (r.failed) return [r.suite, LABELS[r.client], `failed: ${r.failed}`, ...header.slice(3).map(() => '–')];
+      const peer = (c) => rows.find((o) => o.client === c && o.suite === r.suite && !o.failed)?.cpuSecondsPerHour ?? null;
       const ratio = (ref) => (ref ? `${(r.cpuSecondsPerHour / ref).toFixed(2)}×` : '–');
       const eld = r.eventLoop
         ? `${fmt(r.eventLoop.p50Ms, 2)} / ${fmt(r.eventLoop.p99Ms, 2)}, ${fmt(r.eventLoop.busyPercent, 1)} % (idle ${fmt(r.idleEventLoop?.p99Ms, 2)})`
@@ -373,7 +386,7 @@ function cameraTable(rows) {
 function goals(rows) {
   const lines = [];
   for (const suite of new Set(rows.map((r) => r.suite))) {
-    const get = (c) => rows.find((r) => r.client === c && r.suite === suite);
+    const get = (c) => rows.find((r) => r.client === c && r.suite === suite && !r.failed);
     const node = get('node-librtmp');
     if (!node) continue;
     const ffmpeg = get('ffmpeg');
@@ -409,9 +422,16 @@ async function runCamera({ outDir, durationSeconds, clients, suites, packageRoot
       const relay = await startTlsRecordRelay(nginx.frontPort(suite));
       try {
         for (const client of clients) {
-          rows.push(await runClient({
-            client, suite, nginx, relay, units, durationSeconds, warmupSeconds, straceSeconds, caFile: pki.ca.certPath, packageRoot: root, deviceLibrary,
-          }));
+          // A client that fails (GStreamer has closed its input pipe early under heavy load) is
+          // reported as such; the others of a long run still count.
+          try {
+            rows.push(await runClient({
+              client, suite, nginx, relay, units, durationSeconds, warmupSeconds, straceSeconds, caFile: pki.ca.certPath, packageRoot: root, deviceLibrary,
+            }));
+          } catch (error) {
+            log(`${client} over ${suite} failed: ${error.message}`);
+            rows.push({ client, suite, failed: error.message.split('\n')[0] });
+          }
         }
       } finally {
         await relay.close();

@@ -15,6 +15,7 @@
 // the first NAL unit of the next has arrived; flush() hands out the last at end of stream.
 import { ByteWindow } from './byte-window';
 import { mediaError } from './errors';
+import { START_CODE } from './h264';
 
 export type AnnexBCodec = 'h264' | 'hevc';
 
@@ -35,8 +36,6 @@ export interface SplitterStats {
   /** Bytes that could not belong to any unit: before the first start code (or ADTS sync). */
   droppedBytes: number;
 }
-
-const START_CODE = Buffer.of(0, 0, 1);
 
 // A NAL unit's part in access unit framing.
 interface NalRole {

@@ -1,5 +1,6 @@
 // Feeding a publisher from byte streams: an encoder's Annex-B video and ADTS audio as Node
-// Readables (a pipe, a socket, a file), split into access units and frames and stamped.
+// Readables (a pipe, a socket, a file) or paths to open (byte-source.ts: a named pipe is read
+// through the event loop, not the thread pool), split into access units and frames and stamped.
 //
 // Timestamps, since an elementary stream carries none:
 // - video, `frameRate`: frame n at n × 1000 / frameRate ms (from n itself: no drift);
@@ -17,6 +18,7 @@
 import type { AudioFrame } from './aac';
 import { AdtsSplitter } from './adts-splitter';
 import { AnnexBSplitter, asBytes, type AnnexBCodec } from './annexb-splitter';
+import { openByteSource, type ByteSource } from './byte-source';
 import { invalidArg } from '../errors';
 import { mediaError } from './errors';
 import { hasBSlice, type VideoFrame } from './h264';
@@ -81,21 +83,30 @@ function checkTiming(options: PipeOptions, video: boolean): void {
 }
 
 // The source's chunks until its end or the signal; a source destroyed by the signal (as
-// stream.addAbortSignal does) ends the feed normally.
-async function* chunks(source: AsyncIterable<unknown>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+// stream.addAbortSignal does) ends the feed normally. A path is opened here (see
+// byte-source.ts), destroyed by the signal (a quiet pipe must not hold a stop back) and
+// closed at the end.
+async function* chunks(source: ByteSource, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const owned = typeof source === 'string' || source instanceof URL ? await openByteSource(source) : undefined;
+  const stop = owned && ((): void => void owned.destroy());
+  if (stop) signal?.addEventListener('abort', stop, { once: true });
   try {
-    for await (const chunk of source) {
+    if (signal?.aborted) return;
+    for await (const chunk of owned ?? (source as AsyncIterable<unknown>)) {
       if (signal?.aborted) return;
       yield asBytes(chunk);
     }
   } catch (error) {
     if (signal?.aborted) return;
     throw error;
+  } finally {
+    if (stop) signal?.removeEventListener('abort', stop);
+    owned?.destroy();
   }
 }
 
 /** Splits `source` into access units, stamps them and writes them to `target`. */
-export async function pipeVideo(target: FrameWriter, timing: FeedTiming, codec: AnnexBCodec, source: AsyncIterable<unknown>, options: PipeOptions): Promise<PipeResult> {
+export async function pipeVideo(target: FrameWriter, timing: FeedTiming, codec: AnnexBCodec, source: ByteSource, options: PipeOptions): Promise<PipeResult> {
   checkTiming(options, true);
   const splitter = new AnnexBSplitter({ codec, maxAccessUnitBytes: options.maxAccessUnitBytes });
   const { frameRate, clock, signal } = options;
@@ -130,7 +141,7 @@ export async function pipeVideo(target: FrameWriter, timing: FeedTiming, codec: 
 }
 
 /** Splits `source` into ADTS frames, stamps them by their samples and writes them to `target`. */
-export async function pipeAudio(target: FrameWriter, timing: FeedTiming, source: AsyncIterable<unknown>, options: PipeOptions): Promise<PipeResult> {
+export async function pipeAudio(target: FrameWriter, timing: FeedTiming, source: ByteSource, options: PipeOptions): Promise<PipeResult> {
   checkTiming(options, false);
   const { clock, signal } = options;
   const pace = options.pace ?? false;

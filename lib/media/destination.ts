@@ -3,7 +3,7 @@
 // and counters. Destinations of one encode share nothing but the muxer's tags (and their
 // buffers): a destination that stalls or reconnects only ever drops its own frames.
 import { EventEmitter } from 'node:events';
-import { checkConnection, openConnection, type ReconnectRequestEvent, type RtmpConnection } from '../connection';
+import { checkConnection, openConnection, writeQueuedTags, type ReconnectRequestEvent, type RtmpConnection } from '../connection';
 import { ErrorCodes, RtmpError, TlsClockReasons } from '../errors';
 import type { FlvTag } from '../flv';
 import type { RtmpOptions } from '../options';
@@ -66,7 +66,8 @@ export interface ReconnectingEvent extends DestinationRef {
   /**
    * Why retrying is worth it when that is not obvious: a certificate outside its validity
    * period by the device's clock is retried with the usual backoff, since NTP may set the
-   * clock any minute.
+   * clock any minute; a publish refused because the stream name is in use (most likely by
+   * the session of the connection just lost, until the server drops it).
    */
   note?: string;
 }
@@ -134,9 +135,19 @@ export interface DestinationStats extends SendQueueStats, DestinationRef {
   droppedByReason: Record<DropEvent['reason'], { videoFrames: number; audioFrames: number }>;
 }
 
-// A TLS clock failure is retried like any other, and the event says why that is worth it.
-function clockNote(error: unknown): Pick<ReconnectingEvent, 'reason' | 'note'> {
-  if (!(error instanceof RtmpError) || error.reason === undefined) return {};
+// The server's answer to a publish whose stream name is taken.
+const NAME_IN_USE = 'NetStream.Publish.BadName';
+
+// Failures retried like any other, where the event says why that is worth it: a TLS clock
+// failure (NTP may set the clock), and a stream name still in use, which after a lost
+// connection is most likely that connection's own session: the server keeps it until it
+// notices the link died (nginx-rtmp: drop_idle_publisher), refusing every publish meanwhile.
+function retryNote(error: unknown): Pick<ReconnectingEvent, 'reason' | 'note'> {
+  if (!(error instanceof RtmpError)) return {};
+  if (error.code === ErrorCodes.RTMP_PUBLISH_REJECTED && error.statusCode === NAME_IN_USE) {
+    return { note: 'the server says the stream name is in use: after a lost connection, most likely by its old session, which the server has not yet dropped; retrying' };
+  }
+  if (error.reason === undefined) return {};
   if (error.reason !== TlsClockReasons.CERT_NOT_YET_VALID && error.reason !== TlsClockReasons.CERT_EXPIRED) return { reason: error.reason };
   const clock = error.deviceTime?.toISOString() ?? 'unknown';
   return { reason: error.reason, note: `the device clock (${clock}) is outside the certificate's validity: retrying, in case NTP sets it` };
@@ -304,7 +315,7 @@ export class Destination extends EventEmitter {
     // Counts what each batch did: written, or lost with the connection.
     const sink = {
       writeTags: (batch: readonly FlvTag[]): Promise<void> =>
-        connection.writeTags(batch).then(
+        writeQueuedTags(connection, batch).then(
           () => {
             const { video, audio } = frameCounts(batch);
             this.#counts.videoFramesSent += video;
@@ -428,7 +439,7 @@ export class Destination extends EventEmitter {
       this.#giveUp(error);
       return;
     }
-    const event: ReconnectingEvent = { ...this.#ref(), attempt, delayMs: Math.round(delayMs), code: errorCode(error), ...clockNote(error) };
+    const event: ReconnectingEvent = { ...this.#ref(), attempt, delayMs: Math.round(delayMs), code: errorCode(error), ...retryNote(error) };
     this.emit('reconnecting', event);
     this.#timer = setTimeout(() => void this.#attempt(attempt, delayMs), delayMs);
   }

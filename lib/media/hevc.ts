@@ -8,7 +8,7 @@ import type { FlvTag } from '../flv';
 import { BitReader } from './bits';
 import { codedFramesHeader, fourCcCodecId, sequenceStartTag } from './enhanced-rtmp';
 import { mediaError } from './errors';
-import { nalToRbsp, splitAnnexB, videoTiming, type VideoFrame } from './h264';
+import { detachedNal, nalToRbsp, splitAnnexB, videoTiming, type VideoFrame } from './h264';
 
 export const HevcNalType = { VPS: 32, SPS: 33, PPS: 34, AUD: 35, EOS: 36, EOB: 37, FILLER: 38 } as const;
 
@@ -208,7 +208,7 @@ export class HevcPacketizer {
       const set = sets.get(type);
       if (set) {
         if (type === HevcNalType.SPS) spsInfo = parseHevcSps(nal);
-        set.set(idOf(nal, type), nal);
+        set.set(idOf(nal, type), detachedNal(nal));
       } else if (type !== HevcNalType.AUD && type !== HevcNalType.FILLER) {
         if (type < 32) slices++;
         if (type >= 16 && type <= 23) keyframe = true; // IRAP: BLA, IDR, CRA

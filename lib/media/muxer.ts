@@ -22,6 +22,7 @@ import { mediaError } from './errors';
 import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
 import { metadataTag, type StreamMetadata } from './metadata';
+import type { ByteSource } from './byte-source';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
 import { profileViolation, StreamRules, WarningCodes, type ProfileOption, type WarningCode } from './stream-rules';
@@ -252,16 +253,17 @@ export class MediaPublisher extends EventEmitter {
   }
 
   /**
-   * Publishes an encoder's Annex-B byte stream (H.264 or HEVC, as configured) from a Readable
-   * or any async iterable of Buffers, stamped by `frameRate` or `clock` (see PipeOptions);
+   * Publishes an encoder's Annex-B byte stream (H.264 or HEVC, as configured) from a Readable,
+   * any async iterable of Buffers, or a path (a named pipe is read through the event loop),
+   * stamped by `frameRate` or `clock` (see PipeOptions);
    * resolves at its end with what was written. Each write waits for the connection.
    */
-  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+  pipeVideo(source: ByteSource, options: PipeOptions = {}): Promise<PipeResult> {
     return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
   }
 
   /** Publishes an ADTS byte stream, stamped by its samples (see PipeOptions). */
-  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+  pipeAudio(source: ByteSource, options: PipeOptions = {}): Promise<PipeResult> {
     return pipeAudio(this, this.#feeds, source, options);
   }
 

@@ -11,6 +11,7 @@ import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 import type { FlvTag } from '../flv';
 import type { AudioFrame } from './aac';
 import { resolveDestinations, type CameraOptions } from './camera-options';
+import type { ByteSource } from './byte-source';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { Destination, type DestinationConfig, type DestinationDropEvent, type DestinationStats, type FailedEvent } from './destination';
 import type { VideoFrame } from './h264';
@@ -151,15 +152,16 @@ export class ReconnectingPublisher extends EventEmitter {
   }
 
   /**
-   * Publishes an encoder's Annex-B byte stream (a Readable or any async iterable of Buffers),
+   * Publishes an encoder's Annex-B byte stream (a Readable, any async iterable of Buffers, or
+   * a path: a named pipe is read through the event loop, not the thread pool),
    * stamped by `frameRate` (paced in real time by default) or `clock`; see docs/API.md.
    */
-  pipeVideo(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+  pipeVideo(source: ByteSource, options: PipeOptions = {}): Promise<PipeResult> {
     return pipeVideo(this, this.#feeds, annexBCodec(this.#options.videoCodec), source, options);
   }
 
   /** Publishes an ADTS byte stream, stamped by its samples (or `clock`). */
-  pipeAudio(source: AsyncIterable<unknown>, options: PipeOptions = {}): Promise<PipeResult> {
+  pipeAudio(source: ByteSource, options: PipeOptions = {}): Promise<PipeResult> {
     return pipeAudio(this, this.#feeds, source, options);
   }
 

@@ -140,6 +140,13 @@ class Reader {
     });
   }
 
+  /** The next `n` bytes, left in place for the next read or rest(). */
+  async peek(n: number): Promise<Buffer> {
+    const head = await this.read(n);
+    this.buffered = Buffer.concat([head, this.buffered]);
+    return head;
+  }
+
   /** What arrived after the last read; later data goes to `socket`'s own listeners. */
   rest(): Buffer {
     const out = this.buffered;
@@ -158,6 +165,60 @@ function connect(port: number, host: string): Promise<net.Socket> {
     });
     socket.once('error', reject);
   });
+}
+
+/** The RC4 streams of the proxy's side of a session, each past the 1536 bytes both sides skip. */
+export function rc4Keys(hmacKey: Buffer, clientPub: Buffer, serverPub: Buffer): { toClient: Rc4; fromClient: Rc4 } {
+  const toClient = new Rc4(createHmac('sha256', hmacKey).update(clientPub).digest().subarray(0, 16));
+  const fromClient = new Rc4(createHmac('sha256', hmacKey).update(serverPub).digest().subarray(0, 16));
+  toClient.apply(Buffer.alloc(SIG));
+  fromClient.apply(Buffer.alloc(SIG));
+  return { toClient, fromClient };
+}
+
+/**
+ * The HMAC keys a client may have made of the DH shared secret. The key is the 128-byte
+ * buffer librtmp writes the secret into, and its two builds write it differently when the
+ * secret starts with a zero byte (1 handshake in 256): stock librtmp on OpenSSL
+ * (DH_compute_key) drops leading zeros and the buffer's tail stays zero; on GnuTLS (Debian's
+ * rtmpdump) nettle writes it left-padded to 128 bytes, as ours does since patch 0021. The
+ * proxy serves both kinds of client. One key when both agree, else both.
+ */
+export function secretLayouts(secret: Buffer): Buffer[] {
+  const padded = leftPad(secret, KEY_BYTES); // Node pads computeSecret() already; be sure
+  let first = 0;
+  while (first < padded.length - 1 && padded[first] === 0) first++;
+  if (first === 0) return [padded];
+  const stripped = Buffer.alloc(KEY_BYTES);
+  padded.subarray(first).copy(stripped);
+  return [stripped, padded];
+}
+
+// What every client sends first after the handshake: a connect command on chunk stream 3
+// (fmt 0 header; timestamp and length not checked; type 0x14 AMF0 command; stream 0; then
+// the AMF0 string "connect").
+const CONNECT_TYPE_ON = [0x14, 0, 0, 0, 0, 0x02, 0x00, 0x07, ...Buffer.from('connect')];
+export const CONNECT_HEAD = 7 + CONNECT_TYPE_ON.length;
+
+/** The layout under which the client's first CONNECT_HEAD bytes decrypt to a connect command. */
+export function pickSecretLayout(layouts: Buffer[], clientPub: Buffer, serverPub: Buffer, head: Buffer): Buffer | undefined {
+  return layouts.find((key) => {
+    const plain = rc4Keys(key, clientPub, serverPub).fromClient.apply(head);
+    return plain[0] === 0x03 && CONNECT_TYPE_ON.every((b, i) => plain[7 + i] === b);
+  });
+}
+
+async function chooseRc4Keys(
+  secret: Buffer,
+  clientPub: Buffer,
+  serverPub: Buffer,
+  fromClient: Reader,
+): Promise<{ toClient: Rc4; fromClient: Rc4 }> {
+  const layouts = secretLayouts(secret);
+  if (layouts.length === 1) return rc4Keys(layouts[0], clientPub, serverPub);
+  const key = pickSecretLayout(layouts, clientPub, serverPub, await fromClient.peek(CONNECT_HEAD));
+  if (!key) throw new Error('the client first message is no connect command under either secret layout');
+  return rc4Keys(key, clientPub, serverPub);
 }
 
 function leftPad(key: Buffer, size: number): Buffer {
@@ -198,16 +259,9 @@ async function serve(
 
   const clientDh = dhOffset(c1, scheme);
   const clientPub = c1.subarray(clientDh, clientDh + KEY_BYTES);
-  // librtmp keeps the shared secret as DH_compute_key returns it (no leading zeros) at
-  // the start of a zeroed 128-byte buffer, and that buffer is the HMAC key.
-  const raw = dh.computeSecret(clientPub);
-  let first = 0;
-  while (first < raw.length - 1 && raw[first] === 0) first++;
-  const secret = Buffer.alloc(KEY_BYTES);
-  raw.subarray(first).copy(secret);
-  const toClient = new Rc4(createHmac('sha256', secret).update(clientPub).digest().subarray(0, 16));
-  const fromClientRc4 = new Rc4(createHmac('sha256', secret).update(serverPub).digest().subarray(0, 16));
-
+  // The RC4 keys are made of it once the client's first message shows which of librtmp's
+  // two layouts of it the client used (chooseRc4Keys).
+  const secret = dh.computeSecret(clientPub);
   // S2: the client's C1, signed with a key derived from the client's digest.
   const c1Digest = digestOffset(c1, scheme);
   const s2Key = createHmac('sha256', FMS_KEY).update(c1.subarray(c1Digest, c1Digest + DIGEST)).digest();
@@ -226,9 +280,7 @@ async function serve(
     .digest();
   session.c2Verified = expected.equals(c2.subarray(SIG - DIGEST));
   if (!session.c2Verified) throw new Error('the client C2 signature does not verify');
-  // Both key streams start after the 1536 bytes each side skips.
-  toClient.apply(Buffer.alloc(SIG));
-  fromClientRc4.apply(Buffer.alloc(SIG));
+  const { toClient, fromClient: fromClientRc4 } = await chooseRc4Keys(secret, clientPub, serverPub, fromClient);
 
   // A plain handshake of our own with the RTMP server, then the decrypted bytes as they are.
   client.pause();

@@ -3,6 +3,22 @@ import type { SoakReport } from './soak-child';
 
 const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
 
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Per fault kind: how many, and the recovery times' minimum, median and maximum. */
+function byKind(report: SoakReport): string[] {
+  const lines = ['| fault kind | count | recovered | recovery min / median / max |', '|---|---|---|---|'];
+  const kinds = [...new Set(report.faults.map((f) => `${f.kind}${f.durationMs ? ` ${f.durationMs / 1000} s` : ''}`))];
+  for (const kind of kinds) {
+    const faults = report.faults.filter((f) => `${f.kind}${f.durationMs ? ` ${f.durationMs / 1000} s` : ''}` === kind);
+    const times = faults.flatMap((f) => (f.recoveryMs === null ? [] : [f.recoveryMs])).sort((a, b) => a - b);
+    const median = times.length ? (times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2) : null;
+    const range = median === null ? '—' : `${seconds(times[0])} / ${seconds(median)} / ${seconds(times[times.length - 1])}`;
+    lines.push(`| ${kind} | ${faults.length} | ${times.length} | ${range} |`);
+  }
+  return lines;
+}
+
 export function formatReport(report: SoakReport, seed: number): string {
   const lines: string[] = [];
   lines.push(`Soak: ${(report.runMs / 60_000).toFixed(1)} min, seed ${seed}, stream ${report.bitrateKbps} kbit/s, faulted uplink ${report.uplinkKbps} kbit/s`);
@@ -18,6 +34,8 @@ export function formatReport(report: SoakReport, seed: number): string {
         `| ${f.reconnects}${f.handshakes.length ? ` (${f.handshakes.join(', ')})` : ''} | ${f.videoAfterAudioMs === null ? '—' : `${f.videoAfterAudioMs} ms`} |`,
     );
   }
+  lines.push('');
+  lines.push(...byKind(report));
   lines.push('');
   lines.push('| destination | video due | sent | received (nginx record) | dropped by rule | skipped | lost in flight | audio due | sent | received | sessions |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');

@@ -10,6 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { publishCamera, type DestinationStats, type ReconnectingPublisher } from '../../lib/media/reconnecting-publisher';
 import { readAccessUnits } from '../../lib/media/annexb-splitter';
 import { readAdtsFrames } from '../../lib/media/adts-splitter';
+import { FlvParser } from '../../lib/flv';
 import { makeTestPki } from '../helpers/certs';
 import { bringLoopbackUp } from '../helpers/netns';
 import { startRtmpInjector, type RtmpInjector } from './rtmp-injector';
@@ -144,12 +145,20 @@ function common(dir: string): string {
   return `daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;\n`;
 }
 
+// A publisher whose link died stays live on the server until the server drops it, and its
+// stream name with it: every new publish to the name is refused meanwhile ("Already
+// publishing"). nginx-rtmp alone never drops it here (the TLS front keeps the dead session's
+// upstream open and quiet): after a 30 s link-down the camera's publishes were refused for
+// over a minute (measured). drop_idle_publisher frees the name after 10 s without media, as
+// an ingest server must for cameras to come back.
+const DROP_IDLE_PUBLISHER = '10s';
+
 function rtmpConfig(dir: string, port: number, recordDir: string): string {
   return (
     common(dir) +
     `load_module ${MODULES}/ngx_rtmp_module.so;\nevents { worker_connections 256; }\n` +
     `rtmp { access_log off; server { listen ${LOOPBACK}:${port}; chunk_size 4096;\n` +
-    `  application live { live on; record all; record_path ${recordDir}; record_unique on; } } }\n`
+    `  application live { live on; drop_idle_publisher ${DROP_IDLE_PUBLISHER}; record all; record_path ${recordDir}; record_unique on; } } }\n`
   );
 }
 
@@ -166,33 +175,50 @@ function frontConfig(dir: string, port: number, target: number, cert: string, ke
 // --- The faulted uplink: htb on the loopback, the faulted TLS front's port in its own class ---
 
 class Uplink {
+  readonly #queuePackets: number;
   constructor(
     readonly port: number,
     readonly kbit: number,
-  ) {}
+  ) {
+    // About 3 s of queue at the rate (field notes: a short queue stalls instead of trickling).
+    this.#queuePackets = Math.max(20, Math.round((kbit * 1000 * 3) / 8 / 1500));
+  }
 
   setUp(): void {
     run('ip', ['link', 'set', 'lo', 'mtu', '1500']);
     run('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10']);
     run('tc', ['class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit']);
-    run('tc', ['class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', ...this.#rateArgs(`${this.kbit}kbit`)]);
-    // About 3 s of queue at the rate (field notes: a short queue stalls instead of trickling).
-    const packets = Math.max(20, Math.round((this.kbit * 1000 * 3) / 8 / 1500));
-    run('tc', ['qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', String(packets)]);
+    run('tc', ['class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', ...this.#rateArgs(this.kbit)]);
+    this.#queue(this.#queuePackets);
     for (const field of ['dport', 'sport']) {
       run('tc', ['filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
         'match', 'ip', field, String(this.port), '0xffff', 'flowid', '1:20']);
     }
   }
 
-  /** The faulted link's rate; 8 bit/s is as good as down (this kernel has no drop action). */
-  rate(kbit: number | 'down'): void {
-    const rate = kbit === 'down' ? '8bit' : `${kbit}kbit`;
-    run('tc', ['class', 'change', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', ...this.#rateArgs(rate)]);
+  /**
+   * Link down: the class's queue holds nothing (pfifo limit 0), so every packet either way is
+   * dropped silently, as on a dead radio link (connects time out); up: the queue is back.
+   * Not a near-zero rate: htb charges a 1.5 KB packet at 8 bit/s its 60 s token floor
+   * (`mbuffer`), and `tc class change` keeps that debt, so the class stayed shut for up to a
+   * minute after the link came back (measured: tokens -60 s, connects timing out).
+   */
+  linkUp(up: boolean): void {
+    this.#queue(up ? this.#queuePackets : 0);
+  }
+
+  /** The faulted link's rate (a capacity cut and its end). */
+  rate(kbit: number): void {
+    run('tc', ['class', 'change', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', ...this.#rateArgs(kbit)]);
+  }
+
+  #queue(packets: number): void {
+    run('tc', ['qdisc', 'replace', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', String(packets)]);
   }
 
   // The ceiling too: htb lets a class borrow up to its ceil, which `change` would keep.
-  #rateArgs(rate: string): string[] {
+  #rateArgs(kbit: number): string[] {
+    const rate = `${kbit}kbit`;
     return ['rate', rate, 'ceil', rate, 'burst', '3000', 'cburst', '3000'];
   }
 }
@@ -256,7 +282,25 @@ interface Session {
   videoAfterAudioMs: number | null;
 }
 
+// record_unique names each session's file <name>-<unix seconds>.flv.
+const sessionStart = (file: string, epochMs: number): number => Number(/-(\d+)\.flv$/.exec(file)?.[1] ?? 0) * 1000 - epochMs;
+
+/**
+ * nginx opens a session's recording when the publish starts: a connection that got no media
+ * through (the link went, the server stopped) leaves a file with at most the FLV header and
+ * metadata, which ffprobe refuses ("Invalid data found"). Such a file is a session of 0 frames.
+ */
+function hasNoMedia(file: string): boolean {
+  if (fs.statSync(file).size > 1 << 20) return false; // a megabyte holds media
+  try {
+    return new FlvParser().push(fs.readFileSync(file)).every((tag) => tag.type === 'script');
+  } catch {
+    return false; // not FLV as we know it: ffprobe says what is wrong
+  }
+}
+
 function probeSession(file: string, epochMs: number): Session {
+  if (hasNoMedia(file)) return { startedAtMs: sessionStart(file, epochMs), video: 0, audio: 0, videoAfterAudioMs: null };
   const counts = JSON.parse(
     run('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,nb_read_packets', '-of', 'json', file]),
   ) as { streams: { codec_type: string; nb_read_packets?: string }[] };
@@ -270,9 +314,7 @@ function probeSession(file: string, epochMs: number): Session {
   };
   const v = start('video');
   const a = start('audio');
-  // record_unique names each session's file <name>-<unix seconds>.flv.
-  const stamp = Number(/-(\d+)\.flv$/.exec(file)?.[1] ?? 0) * 1000;
-  return { startedAtMs: stamp - epochMs, video: count('video'), audio: count('audio'), videoAfterAudioMs: v !== undefined && a !== undefined ? Math.round(v - a) : null };
+  return { startedAtMs: sessionStart(file, epochMs), video: count('video'), audio: count('audio'), videoAfterAudioMs: v !== undefined && a !== undefined ? Math.round(v - a) : null };
 }
 
 // --- The run ----------------------------------------------------------------------------------
@@ -387,9 +429,9 @@ export async function runSoak(input: SoakInput): Promise<SoakReport> {
     snapshots.push(camera.stats().destinations[0]);
     switch (fault.kind) {
       case 'link-down':
-        uplink.rate('down');
+        uplink.linkUp(false);
         await sleep(fault.durationMs);
-        uplink.rate(source.bitrateKbps * 3);
+        uplink.linkUp(true);
         break;
       case 'capacity-cut':
         uplink.rate(Math.round(source.bitrateKbps / 3));
