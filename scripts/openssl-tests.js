@@ -21,7 +21,7 @@ const path = require('node:path');
 const { buildDirAtomically } = require('./lib/atomic-place');
 const { buildOpenssl, configureArgs, cryptodevIncludeDirs, openSourceTree, buildEnv, jobCount } =
   require('./lib/build-openssl');
-const { resolveCacheDir } = require('./lib/cache-dir');
+const { REPO_ROOT, resolveCacheDir } = require('./lib/cache-dir');
 const { PATCHES_NAME, patchDecision, extractDebianTestData } = require('./lib/debian-patches');
 const { DepsError } = require('./lib/errors');
 const { fetchSources } = require('./lib/fetch-source');
@@ -71,8 +71,9 @@ const PATCH_CHECKS = [
 ];
 
 const REPRODUCER = path.join(__dirname, '..', 'test', 'fixtures', 'openssl', 'cms-decrypt.c');
-// Bumped when what goes into the test build's folder changes (v3: a tree of its own with Debian's test data).
-const TEST_BUILD_LAYOUT = 'v3';
+// Bumped when what goes into the test build's folder changes (v3: a tree of its own with Debian's
+// test data; v4: the cryptodev headers copied into that tree, so no path outside the cache).
+const TEST_BUILD_LAYOUT = 'v4';
 const MAKE_TIMEOUT_MS = 40 * 60 * 1000;
 const TEST_TIMEOUT_MS = 20 * 60 * 1000;
 
@@ -92,7 +93,6 @@ async function main(argv) {
   // The addon's build, so both are made from the one patched tree (reused from the cache).
   const built = await buildOpenssl(sources.get('openssl'), target, { cacheDir, patches });
   const { topDir } = await openSourceTree(sources.get('openssl'), cacheDir, patches);
-  const args = configureArgs(target, cryptodevIncludeDirs()).filter((arg) => arg !== 'no-tests');
   // The addon's build folder name carries the key of its tree and Configure line.
   const key = shortHash(['openssl-tests', TEST_BUILD_LAYOUT, path.basename(built.prefix)]);
   const testDir = path.join(cacheDir, `openssl-tests-${built.patchLevel}-${target.name}-${key}`);
@@ -102,13 +102,21 @@ async function main(argv) {
   // library build uses it. It is placed first, at its final path, since OpenSSL's Makefile
   // records absolute source paths.
   const treeDir = `${testDir}-source`;
+  const headerDirs = cryptodevIncludeDirs();
   await buildDirAtomically(treeDir, key, async (work) => {
     await run('cp', ['-a', topDir, work]);
+    copyHeaders(headerDirs, work);
     for (const { archive, files } of await extractDebianTestData(path.join(work, path.basename(topDir)), patches.source)) {
       log(`Debian test data from debian/${archive}: ${files.join(', ')}`);
     }
   });
   const tree = path.join(treeDir, path.basename(topDir));
+  // The test build lives on in the cache, and its Makefile records the path of every header it
+  // was compiled with. A header of this checkout would tie it to one clone: a later clone at
+  // another path (a CI machine that kept the cache) found a Makefile wanting a header that no
+  // longer existed. The headers are copied into the tree instead (the key names their contents).
+  const args = configureArgs(target, headerDirs.map((_, i) => path.join(treeDir, cryptodevCopyName(i))))
+    .filter((arg) => arg !== 'no-tests');
   const reused = await buildDirAtomically(testDir, key, async (work) => {
     const logFile = path.join(work, 'build.log');
     log(`configuring OpenSSL with its tests: Configure ${args.join(' ')}`);
@@ -119,10 +127,33 @@ async function main(argv) {
     log(`built in ${formatSeconds(makeStarted)}`);
   });
   if (reused) log(`reusing the test build ${testDir}`);
+  assertNoCheckoutPaths(testDir);
 
   await runRecipes(testDir, tests, env, jobs);
   await patchCheck(sources.get('openssl'), target, cacheDir, built, tree, env);
   log(`OpenSSL ${built.patchLevel}: ${tests.length} test recipes and ${PATCH_CHECKS.length} patch checks passed (total ${formatSeconds(started)})`);
+}
+
+// The cached test build must outlive this checkout (see copyHeaders).
+function assertNoCheckoutPaths(buildDir) {
+  const makefile = fs.readFileSync(path.join(buildDir, 'Makefile'), 'utf8');
+  if (makefile.includes(`${REPO_ROOT}${path.sep}`)) {
+    throw new DepsError(`${buildDir}/Makefile names files in the checkout ${REPO_ROOT}; the cached build would break when it moves`);
+  }
+}
+
+function cryptodevCopyName(index) {
+  return `cryptodev-include-${index}`;
+}
+
+// Each folder's <crypto/cryptodev.h>, copied in folder order (the first found wins, as with -I).
+function copyHeaders(headerDirs, work) {
+  headerDirs.forEach((dir, i) => {
+    const header = path.join(dir, 'crypto', 'cryptodev.h');
+    const copy = path.join(work, cryptodevCopyName(i), 'crypto');
+    fs.mkdirSync(copy, { recursive: true });
+    if (fs.existsSync(header)) fs.copyFileSync(header, path.join(copy, 'cryptodev.h'));
+  });
 }
 
 async function runRecipes(buildDir, tests, env, jobs) {
