@@ -8,8 +8,13 @@ export class TlsSessions {
 
   constructor(private readonly server: NginxServer) {}
 
-  /** The next proxied session (status 200) after those already taken. */
-  async next(timeoutMs = 5000): Promise<TlsLogEntry> {
+  /**
+   * The next proxied session (status 200) after those already taken. nginx logs a session
+   * when both of its sides have closed; the wait is woken by the log file itself, so the
+   * bound is only a safety net, as wide as waitForTlsLog's: a 5 s bound ran out on a loaded
+   * machine with twelve sessions closing at once.
+   */
+  async next(timeoutMs = 30_000): Promise<TlsLogEntry> {
     for (let wanted = this.#taken + 1; ; ) {
       const entries = await this.server.waitForTlsLog(wanted, timeoutMs);
       const index = entries.findIndex((entry, i) => i >= this.#taken && entry.status === 200);
