@@ -12,7 +12,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { watchEventLoop } = require('../lib/event-loop');
+const { watchEventLoop, CAMERA_SAMPLE_MS } = require('../lib/event-loop');
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,9 +29,6 @@ const [url, videoPipe, audioPipe] = positionals;
 const { publishCamera } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
 
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
-// The delay sampler's own timer wakes the thread every period: at 1 ms it would be most of
-// the process's wake-ups and a good part of its CPU, so a camera-like 20 ms.
-const LOOP_SAMPLE_MS = 20;
 const IDLE_BASELINE_MS = 3000;
 
 async function main() {
@@ -41,12 +38,12 @@ async function main() {
   const options = { rtmp: { tls, engine: 'auto' } };
   if (opts['coalesce-ms'] !== undefined) options.coalesceMs = Number(opts['coalesce-ms']);
   // The same process idle first: what the machine alone does to timers (a vCPU's wake-up).
-  const idle = watchEventLoop(LOOP_SAMPLE_MS);
+  const idle = watchEventLoop(CAMERA_SAMPLE_MS);
   await new Promise((resolve) => setTimeout(resolve, IDLE_BASELINE_MS));
   const idleEventLoop = idle.stop();
   const camera = await publishCamera(url, options);
   print({ phase: 'publishing' });
-  const loop = watchEventLoop(LOOP_SAMPLE_MS);
+  const loop = watchEventLoop(CAMERA_SAMPLE_MS);
   // The encoder paces its pipes: stamp frame n at n / fps, write each as it arrives.
   // The pipes by path, as docs/API.md advises (a named pipe is then read through the event
   // loop); --read-streams hands fs.createReadStream()s instead (the thread pool), for comparison.

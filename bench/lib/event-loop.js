@@ -10,6 +10,9 @@ const fs = require('node:fs');
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 
 const ELD_RESOLUTION_MS = 1;
+// The camera workload's sampling period, in its client and its bystander alike: at 1 ms the
+// sampler's own timer would be most of a camera client's wake-ups and a good part of its CPU.
+const CAMERA_SAMPLE_MS = 20;
 
 // Nanoseconds on a CPU, nanoseconds ready but waiting for one, times run: of the calling thread.
 function schedstat() {
@@ -46,4 +49,4 @@ function watchEventLoop(resolutionMs = ELD_RESOLUTION_MS) {
   };
 }
 
-module.exports = { watchEventLoop, ELD_RESOLUTION_MS };
+module.exports = { watchEventLoop, ELD_RESOLUTION_MS, CAMERA_SAMPLE_MS };
