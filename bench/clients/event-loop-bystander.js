@@ -9,9 +9,16 @@
 
 const { watchEventLoop, CAMERA_SAMPLE_MS } = require('../lib/event-loop');
 
+// Its own CPU over the window is what the sampling costs a Node process: the node-librtmp
+// client pays the same for its sampler, which a camera application would not run.
+const cpuFrom = process.cpuUsage();
+const from = performance.now();
 const loop = watchEventLoop(CAMERA_SAMPLE_MS);
 process.stdin.resume();
 process.stdin.on('end', () => {
-  process.stdout.write(`${JSON.stringify(loop.stop())}\n`);
+  const summary = loop.stop();
+  const { user, system } = process.cpuUsage(cpuFrom);
+  const cpuSecondsPerHour = ((user + system) / 1e6 / ((performance.now() - from) / 1000)) * 3600;
+  process.stdout.write(`${JSON.stringify({ ...summary, cpuSecondsPerHour })}\n`);
   process.exit(0);
 });

@@ -387,7 +387,7 @@ const LABELS = {
 function cameraTable(rows) {
   const header = [
     'suite', 'client', 'CPU s/hour', 'vs FFmpeg', 'vs GStreamer', 'socket writes/s', 'TLS records/s', 'wake-ups/s',
-    'peak RSS MB', 'RSS last vs first min MB', 'event loop p50 / p99 ms, busy % (idle p99)', 'bystander p50 / p99 ms',
+    'peak RSS MB', 'RSS last vs first min MB', 'event loop p50 / p99 ms, busy % (idle p99)', 'bystander p50 / p99 ms, CPU s/hour',
     'server received MB',
   ];
   return markdownTable(
@@ -403,7 +403,9 @@ function cameraTable(rows) {
         r.suite, LABELS[r.client], fmt(r.cpuSecondsPerHour, 0), ratio(peer('ffmpeg')), ratio(peer('gstreamer')),
         fmt(r.socketWritesPerSecond, 1), fmt(r.tlsRecordsPerSecond, 1), fmt(r.wakeupsPerSecond, 0), fmt(r.peakRssMb, 1),
         r.rssGrowthMb === null ? '–' : `${r.rssGrowthMb >= 0 ? '+' : ''}${fmt(r.rssGrowthMb, 2)}`, eld,
-        r.bystanderEventLoop ? `${fmt(r.bystanderEventLoop.p50Ms, 2)} / ${fmt(r.bystanderEventLoop.p99Ms, 2)}` : '–',
+        r.bystanderEventLoop
+          ? `${fmt(r.bystanderEventLoop.p50Ms, 2)} / ${fmt(r.bystanderEventLoop.p99Ms, 2)}, ${fmt(r.bystanderEventLoop.cpuSecondsPerHour, 1)}`
+          : '–',
         fmt(r.serverBytesReceived / MB, 1),
       ];
     }),
@@ -475,7 +477,7 @@ async function runCamera({ outDir, durationSeconds, clients, suites, packageRoot
     `Camera: one live stream per client, ${durationSeconds} s each, 1080p30 H.264 High ${VIDEO_KBPS} kbit/s (keyframe every 2 s, no B-frames) + ` +
       `AAC-LC ${AUDIO_RATE / 1000} kHz ${AUDIO_KBPS} kbit/s, fed through named pipes at their due times; RTMPS (TLS 1.2) to nginx on loopback. ` +
       `Steady window: ${warmupSeconds} s after the first frame to ${straceSeconds + 1} s before the end; socket writes counted by strace over the last ${straceSeconds - 1} s. ` +
-      `Bystander: a Node process that only samples its own event loop (every ${CAMERA_SAMPLE_MS} ms, as the node-librtmp client does), run beside each client over the window: what the shared cores alone do to a timer.`,
+      `Bystander: a Node process that only samples its own event loop (every ${CAMERA_SAMPLE_MS} ms, as the node-librtmp client does), run beside each client over the window: what the shared cores alone do to a timer; its CPU is what that sampling costs, which the node-librtmp client's figure includes.`,
     '',
     cameraTable(rows),
     '',
