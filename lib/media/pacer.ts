@@ -2,7 +2,7 @@
 // anchor on the monotonic clock, so timer lateness never accumulates: a late wake-up only
 // shortens the next wait. A timestamp before the anchor's (a spliced input going back)
 // re-anchors at it. The same concept, name and rule as the native Pacer that paces
-// sendFile({ realtime }) on the connection thread (native/src/file_sender.cc).
+// sendFile({ realtime }) and sendCamera() on the connection thread (native/src/pacer.h).
 
 export class Pacer {
   #anchor: { wallMs: number; mediaMs: number } | undefined;

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <system_error>
@@ -11,39 +10,11 @@
 
 #include "flv_file_reader.h"
 #include "log_bridge.h"
+#include "pacer.h"
 
 namespace librtmp_node {
 
 namespace {
-
-int64_t MonotonicMs() {
-  timespec now = {};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
-}
-
-// Real-time pacing by the tags' timestamps, like ffmpeg -re: a tag is due at one anchor on
-// the monotonic clock plus its time since the anchor's tag, so lateness never accumulates. A
-// timestamp before the anchor's (a spliced file going back) re-anchors at its tag. The same
-// concept, name and rule as lib/media/pacer.ts, which paces what JavaScript sends.
-class Pacer {
- public:
-  // Milliseconds until `timestamp` is due; 0 or less: due now.
-  int64_t DelayMs(uint32_t timestamp) {
-    const int64_t now = MonotonicMs();
-    if (!anchored_ || timestamp < anchorTimestamp_) {
-      anchored_ = true;
-      anchorMs_ = now;
-      anchorTimestamp_ = timestamp;
-    }
-    return anchorMs_ + (int64_t{timestamp} - anchorTimestamp_) - now;
-  }
-
- private:
-  bool anchored_ = false;
-  int64_t anchorMs_ = 0;
-  uint32_t anchorTimestamp_ = 0;
-};
 
 // One corked batch of `count` tags.
 Status SendRun(Session& session, const FlvFileTag* tags, size_t count, FileSendCounts* counts) {

@@ -290,7 +290,11 @@ Status Session::IoFailure(const char* what) {
 
 Status Session::Write(const OutgoingBatch& batch) { return Explained(WriteBatch(batch)); }
 
-Status Session::Idle(int timeoutMs) { return Explained(Wait(timeoutMs)); }
+Status Session::Idle(int timeoutMs) { return Explained(Wait(timeoutMs, nullptr, 0)); }
+
+Status Session::IdleOn(int timeoutMs, pollfd* extra, int count) {
+  return Explained(Wait(timeoutMs, extra, count));
+}
 
 Status Session::Read(size_t budgetBytes, IncomingBatch* out) {
   return Explained(ReadBatch(budgetBytes, out));
@@ -333,21 +337,40 @@ Status Session::WriteBatch(const OutgoingBatch& batch) {
   return PollServer();
 }
 
-Status Session::Wait(int timeoutMs) {
+Status Session::Wait(int timeoutMs, pollfd* extra, int count) {
   if (r_ == nullptr || !RTMP_IsConnected(r_.get())) {
     return Status::Error(code::kConnectionClosed, "the connection is closed");
   }
+  constexpr int kMaxExtra = 4;
+  if (count < 0 || count > kMaxExtra)
+    return Status::Error(code::kInternal, "too many descriptors to wait on");
   // Through a tunnel the server speaks only in answers to our requests: just wait.
   const bool tunnel = (r_->Link.protocol & RTMP_FEATURE_HTTP) != 0;
-  // What librtmp or OpenSSL already holds would not wake the poll.
-  if (!tunnel && DataPending()) return PollServer();
-  pollfd fds[3] = {
+  // What librtmp or OpenSSL already holds would not wake the poll: look, do not sleep.
+  SSL* ssl = static_cast<SSL*>(r_->m_sb.sb_ssl);
+  const bool buffered =
+      !tunnel && (r_->m_sb.sb_size > 0 || (ssl != nullptr && SSL_has_pending(ssl)));
+  if (buffered) timeoutMs = 0;
+  pollfd fds[3 + kMaxExtra] = {
       {wakeFd_, POLLIN, 0}, {stopFd_, POLLIN, 0}, {tunnel ? -1 : r_->m_sb.sb_socket, POLLIN, 0}};
-  if (poll(fds, 3, timeoutMs) < 0 && errno != EINTR) return IoFailure("wait");
+  for (int i = 0; i < count; ++i) fds[3 + i] = extra[i];
+  if (poll(fds, static_cast<nfds_t>(3 + count), timeoutMs) < 0 && errno != EINTR) {
+    return IoFailure("wait");
+  }
+  for (int i = 0; i < count; ++i) extra[i].revents = fds[3 + i].revents;
   if (abandoned_) return Status::Error(code::kAborted, "aborted");
   uint64_t stops = 0;
   if ((fds[1].revents & POLLIN) != 0) (void)!read(stopFd_, &stops, sizeof(stops));
-  return PollServer();
+  // The server said something (or the socket closed): read it. Otherwise nothing changed
+  // since the last look, and a wake-up for an input costs no further system call.
+  if (tunnel || buffered || fds[2].revents != 0) return PollServer();
+  return Status::Ok();
+}
+
+void Session::Wake() {
+  std::lock_guard<std::mutex> lock(interruptLock_);
+  uint64_t one = 1;
+  if (stopFd_ >= 0) (void)!write(stopFd_, &one, sizeof(one));
 }
 
 void Session::StopFileSend(uint32_t id) {

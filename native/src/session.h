@@ -21,6 +21,7 @@
 #include "tls_options.h"
 
 struct RTMP;
+struct pollfd;
 struct RTMPPacket;
 
 namespace librtmp_node {
@@ -109,6 +110,10 @@ class Session {
   // meanwhile (pings, a refusal). Returns early on StopFileSend() and, with ERR_ABORTED, on
   // Abandon().
   Status Idle(int timeoutMs);
+  // Idle(), also returning when one of `extra` (at most 4) is ready; their revents are set.
+  Status IdleOn(int timeoutMs, pollfd* extra, int count);
+  // Any thread: an Idle() in progress returns (new work for it has arrived).
+  void Wake();
 
   // Any thread: asks file send `id` (see file_sender.h) to end between two batches.
   void StopFileSend(uint32_t id);
@@ -130,7 +135,7 @@ class Session {
   Status SendChunkSize(int size);
   Status WriteBatch(const OutgoingBatch& batch);
   Status ReadBatch(size_t budgetBytes, IncomingBatch* out);
-  Status Wait(int timeoutMs);
+  Status Wait(int timeoutMs, pollfd* extra, int count);
   Status PollServer();
   Status IoFailure(const char* what);
   Status Explained(Status s) const;
