@@ -3,6 +3,7 @@
 #include <librtmp/rtmp.h>
 
 #include "addon.h"
+#include "camera_sender.h"
 #include "file_sender.h"
 #include "js_values.h"
 
@@ -34,6 +35,8 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::Write>("write"),
                          InstanceMethod<&Connection::SendFile>("sendFile"),
                          InstanceMethod<&Connection::StopFile>("stopFile"),
+                         InstanceMethod<&Connection::SendCamera>("sendCamera"),
+                         InstanceMethod<&Connection::CameraHeaders>("cameraHeaders"),
                          InstanceMethod<&Connection::Read>("read"),
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::Abandon>("abandon"),
@@ -188,6 +191,123 @@ Napi::Value Connection::StopFile(const Napi::CallbackInfo& info) {
     thread_->session().StopFileSend(info[0].As<Napi::Number>().Uint32Value());
   }
   return info.Env().Undefined();
+}
+
+namespace {
+
+std::vector<uint8_t> BytesOf(const Napi::Value& value) {
+  if (!value.IsBuffer()) return {};
+  auto buffer = value.As<Napi::Buffer<uint8_t>>();
+  return std::vector<uint8_t>(buffer.Data(), buffer.Data() + buffer.Length());
+}
+
+}  // namespace
+
+// sendCamera({ id, video, audio, frameRate, pace, coalesceMs, startWaitMs, maxAccessUnitBytes,
+// videoKeyPrefix, videoInterPrefix, audioPrefix }, onHeaders(generation, first,
+// parameterSets?, audioFrame?, timestamp), callback(err, counts)). lib/ checked the options.
+Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return env.Undefined();
+  if (!info[0].IsObject() || !info[1].IsFunction() || !info[2].IsFunction()) {
+    ThrowCoded(env, code::kInvalidArg,
+               "sendCamera(options, onHeaders, callback): invalid arguments");
+    return env.Undefined();
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto options = std::make_shared<CameraFeedOptions>();
+  options->id = o.Get("id").ToNumber().Uint32Value();
+  options->videoPath = o.Get("video").ToString().Utf8Value();
+  options->audioPath =
+      o.Get("audio").IsString() ? o.Get("audio").As<Napi::String>().Utf8Value() : "";
+  options->frameRate = o.Get("frameRate").ToNumber().DoubleValue();
+  options->pace = o.Get("pace").ToBoolean().Value();
+  options->coalesceMs = o.Get("coalesceMs").ToNumber().Int32Value();
+  options->startWaitMs = o.Get("startWaitMs").ToNumber().Int32Value();
+  options->maxAccessUnitBytes =
+      static_cast<size_t>(o.Get("maxAccessUnitBytes").ToNumber().Int64Value());
+  options->videoKeyPrefix = BytesOf(o.Get("videoKeyPrefix"));
+  options->videoInterPrefix = BytesOf(o.Get("videoInterPrefix"));
+  options->audioPrefix = BytesOf(o.Get("audioPrefix"));
+  cameraAnswers_ = std::make_shared<HeaderAnswers>();
+  cameraId_ = options->id;
+  auto answers = cameraAnswers_;
+  // The handler is released by the completion, on this thread; the requests posted before
+  // it use it through a plain pointer (they run first: the dispatcher keeps order).
+  Callback onHeaders = Persist(info[1]);
+  Napi::FunctionReference* handler = onHeaders.get();
+  JsDispatcher* dispatcher = &thread_->dispatcher();
+  AskForHeaders ask = [dispatcher, handler](HeaderRequest request) {
+    auto r = std::make_shared<HeaderRequest>(std::move(request));
+    return dispatcher->Post([handler, r](Napi::Env env) {
+      auto bytes = [&](const std::vector<uint8_t>& v) -> Napi::Value {
+        if (v.empty()) return env.Undefined();
+        return Napi::Buffer<uint8_t>::Copy(env, v.data(), v.size());
+      };
+      handler->Call({Napi::Number::New(env, r->generation), Napi::Boolean::New(env, r->first),
+                     bytes(r->parameterSets), bytes(r->audioFrame),
+                     Napi::Number::New(env, r->timestamp)});
+    });
+  };
+  Callback cb = Persist(info[2]);
+  auto status = std::make_shared<Status>();
+  auto counts = std::make_shared<CameraFeedCounts>();
+  thread_->Submit(
+      [options, answers, ask, status, counts](Session& s, bool skipped) {
+        *status = skipped ? Status::Error(code::kClosed, "the connection was closed")
+                          : SendCameraFeed(s, *options, *answers, ask, counts.get());
+      },
+      [cb, onHeaders, status, counts](Napi::Env env) {
+        Napi::Object c = Napi::Object::New(env);
+        auto set = [&](const char* name, uint64_t value) {
+          c.Set(name, Napi::Number::New(env, static_cast<double>(value)));
+        };
+        set("videoFrames", counts->videoFrames);
+        set("audioFrames", counts->audioFrames);
+        set("skippedFrames", counts->skippedFrames);
+        set("bytes", counts->bytes);
+        set("writes", counts->writes);
+        set("videoBytesIn", counts->videoBytesIn);
+        set("audioBytesIn", counts->audioBytesIn);
+        set("videoDroppedBytes", counts->videoDroppedBytes);
+        set("audioDroppedBytes", counts->audioDroppedBytes);
+        c.Set("stopped", Napi::Boolean::New(env, counts->stopped));
+        Answer(env, cb, *status, {c});
+      });
+  return env.Undefined();
+}
+
+// cameraHeaders(id, generation, bodies: Buffer[], meta: Uint32Array [type, timestamp]*): the
+// answer to camera feed `id`'s header request (copied: a few small tags).
+Napi::Value Connection::CameraHeaders(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray() || !info[3].IsTypedArray()) {
+    ThrowCoded(env, code::kInvalidArg,
+               "cameraHeaders(id, generation, bodies, meta): invalid arguments");
+    return env.Undefined();
+  }
+  if (!thread_ || !cameraAnswers_ || info[0].As<Napi::Number>().Uint32Value() != cameraId_) {
+    return env.Undefined();  // that feed has ended
+  }
+  Napi::Array bodies = info[2].As<Napi::Array>();
+  Napi::Uint32Array meta = info[3].As<Napi::Uint32Array>();
+  if (meta.ElementLength() != bodies.Length() * 2) {
+    ThrowCoded(env, code::kInvalidArg,
+               "cameraHeaders(): meta must hold a type and a timestamp per body");
+    return env.Undefined();
+  }
+  std::vector<HeaderTag> tags;
+  for (uint32_t i = 0; i < bodies.Length(); ++i) {
+    Napi::Value body = bodies[i];
+    if (!body.IsBuffer()) {
+      ThrowCoded(env, code::kInvalidArg, "cameraHeaders(): every body must be a Buffer");
+      return env.Undefined();
+    }
+    tags.push_back({static_cast<uint8_t>(meta[i * 2]), meta[i * 2 + 1], BytesOf(body)});
+  }
+  cameraAnswers_->Put(info[1].As<Napi::Number>().Uint32Value(), std::move(tags));
+  thread_->session().Wake();
+  return env.Undefined();
 }
 
 // read(budgetBytes, callback(err, data?: Buffer, meta?: Uint32Array, ended: boolean))

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "camera_sender.h"
 #include "connection_thread.h"
 #include "live_objects.h"
 
@@ -24,6 +25,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value SendFile(const Napi::CallbackInfo& info);
   Napi::Value StopFile(const Napi::CallbackInfo& info);
+  Napi::Value SendCamera(const Napi::CallbackInfo& info);
+  Napi::Value CameraHeaders(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Abandon(const Napi::CallbackInfo& info);
@@ -41,6 +44,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   std::shared_ptr<ConnectionThread> thread_;
   bool closing_ = false;
   bool referenced_ = true;
+  // The running camera feed's answers to its header requests (camera_sender.h).
+  std::shared_ptr<HeaderAnswers> cameraAnswers_;
+  uint32_t cameraId_ = 0;
   LiveToken<LiveObject::kConnection> live_;
 };
 

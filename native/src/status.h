@@ -28,6 +28,7 @@ constexpr const char* kAborted = "ERR_ABORTED";
 constexpr const char* kMessageTooLarge = "ERR_MESSAGE_TOO_LARGE";
 constexpr const char* kFlvParse = "ERR_FLV_PARSE";
 constexpr const char* kFile = "ERR_FILE";
+constexpr const char* kMediaInvalid = "ERR_MEDIA_INVALID";
 constexpr const char* kTlsHandshake = "ERR_TLS_HANDSHAKE";
 constexpr const char* kTlsCertVerify = "ERR_TLS_CERT_VERIFY";
 constexpr const char* kTlsInvalidCiphers = "ERR_TLS_INVALID_CIPHERS";
