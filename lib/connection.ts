@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { abortError, captureCallSite, ErrorCodes, fromNative, invalidArg, RtmpError, type Redactor } from './errors';
 import { FlvParser, type FlvTag } from './flv';
-import { binding, type NativeConnection, type NativeFailure, type NativeSocketInfo, type NativeStats, type NativeTlsInfo } from './native';
+import { binding, type NativeCameraCounts, type NativeConnection, type NativeFailure, type NativeSocketInfo, type NativeStats, type NativeTlsInfo } from './native';
 import { openParams, validateOptions, type RtmpOptions } from './options';
 import { nativeLogHandler } from './log';
 import { makeRedactor } from './redact';
@@ -13,6 +13,7 @@ import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
 import { parseRtmpUrl } from './url';
 import { profileViolation, StreamRules } from './media/stream-rules';
+import { CameraFeedHeaders, nativeCameraOptions, type CameraFeedOptions, type CameraFeedResult } from './media/camera-feed';
 import { packTags, unpackTags } from './wire';
 
 export type ConnectionMode = 'publish' | 'play';
@@ -80,8 +81,9 @@ export interface SendFileResult {
   stopped: boolean;
 }
 
-// Failures that are not the connection's: a close or abort the caller asked for, a bad file.
-const QUIET_CODES = new Set<string>([ErrorCodes.CLOSED, ErrorCodes.ABORTED, ErrorCodes.FILE, ErrorCodes.FLV_PARSE]);
+// Failures that are not the connection's: a close or abort the caller asked for, a bad file
+// or bad media given to sendFile() or sendCamera().
+const QUIET_CODES = new Set<string>([ErrorCodes.CLOSED, ErrorCodes.ABORTED, ErrorCodes.FILE, ErrorCodes.FLV_PARSE, ErrorCodes.MEDIA_INVALID]);
 
 /** How much one native read may gather before handing it to JS. */
 const READ_BUDGET_BYTES = 256 * 1024;
@@ -356,6 +358,55 @@ export class RtmpConnection extends EventEmitter {
       return sent
         .finally(() => stop?.removeEventListener('abort', onStop))
         .then(([bytes, tags, stopped]) => ({ bytes, tags, stopped }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Publishes a camera encoder's output, H.264 Annex-B video and AAC ADTS audio, from its
+   * named pipes (or files): the connection's own thread reads, splits, packetizes and sends
+   * every frame, so nothing runs in JavaScript per frame — the cheapest way to stream a
+   * camera (docs/PERFORMANCE.md). onMetaData and the sequence headers are made in
+   * JavaScript, as MediaPublisher makes them, and checked against `options.profile` (the
+   * per-frame rules, keyframe interval and bitrate, are not: use MediaPublisher for those).
+   * Frames are stamped as pipeVideo()/pipeAudio() stamp them. Resolves at the end of the
+   * inputs or on `stop`, with what was sent; malformed media rejects with ERR_MEDIA_INVALID
+   * and an input that cannot be read with ERR_FILE, leaving the connection open.
+   */
+  sendCamera(options: CameraFeedOptions): Promise<CameraFeedResult> {
+    const callSite = captureCallSite();
+    try {
+      this.#checkWritable();
+      const { stop, signal } = options ?? {};
+      const started = nativeCameraOptions(options).then((checked) => {
+        this.#checkWritable();
+        const headers = new CameraFeedHeaders(checked.audio !== undefined, options.metadata);
+        const id = this.#nextSendId();
+        // A configuration JavaScript refuses (it does not parse; strict profile) ends the feed.
+        let refusal: RtmpError | undefined;
+        const onHeaders = (generation: number, first: boolean, parameterSets: Buffer | undefined, audioFrame: Buffer | undefined, timestamp: number): void => {
+          try {
+            const tags = headers.headers(first, parameterSets, audioFrame, timestamp);
+            this.#checkProfile(tags);
+            const { bodies, meta } = packTags(tags);
+            this.#native.cameraHeaders(id, generation, bodies, meta);
+          } catch (error) {
+            refusal ??= error instanceof RtmpError ? error : new RtmpError(ErrorCodes.INTERNAL, String(error), { cause: error });
+            this.#native.stopFile(id);
+          }
+        };
+        const onStop = (): void => this.#native.stopFile(id);
+        if (stop?.aborted) onStop();
+        else stop?.addEventListener('abort', onStop, { once: true });
+        return this.#submit<[NativeCameraCounts]>(callSite, signal, (cb) => this.#native.sendCamera({ id, ...checked }, onHeaders, cb))
+          .finally(() => stop?.removeEventListener('abort', onStop))
+          .then(([counts]) => {
+            if (refusal) throw refusal;
+            return counts;
+          });
+      });
+      return started;
     } catch (error) {
       return Promise.reject(error);
     }

@@ -192,6 +192,20 @@ export interface NativeConnection {
   /** Ends file send `id` between two batches (a wait for a real-time tag included). */
   stopFile(id: number): void;
   /**
+   * The camera feed (native/src/camera_sender.h): reads the H.264 Annex-B `video` and the
+   * ADTS `audio` inputs on the connection thread, splits, packetizes and sends them with no
+   * JavaScript per frame. For a configuration that is new it calls `onHeaders` and waits for
+   * cameraHeaders() with the tags to send before the frame that needs them. Ends at the end
+   * of the inputs, on stopFile(id) or at the first failure; calls back with what was sent.
+   */
+  sendCamera(
+    options: NativeCameraOptions,
+    onHeaders: (generation: number, first: boolean, parameterSets: Buffer | undefined, audioFrame: Buffer | undefined, timestamp: number) => void,
+    callback: NativeCallback<[NativeCameraCounts]>,
+  ): void;
+  /** The answer to camera feed `id`'s header request `generation`: tags as write() takes them. */
+  cameraHeaders(id: number, generation: number, bodies: Buffer[], meta: Uint32Array): void;
+  /**
    * Reads media messages: waits for the first, then takes what has arrived up to `budget`
    * bytes. `meta` holds (type, timestamp, offset, size) per message into `data`.
    */
@@ -208,6 +222,40 @@ export interface NativeConnection {
   stats(): NativeStats;
   ref(): void;
   unref(): void;
+}
+
+export interface NativeCameraOptions {
+  id: number;
+  video: string;
+  audio: string | undefined;
+  frameRate: number;
+  pace: boolean;
+  coalesceMs: number;
+  startWaitMs: number;
+  maxAccessUnitBytes: number;
+  /** What a video frame tag starts with, key and inter, and an audio frame tag. */
+  videoKeyPrefix: Buffer;
+  videoInterPrefix: Buffer;
+  audioPrefix: Buffer;
+}
+
+/** What a camera feed sent and read (sendCamera()'s result). */
+export interface NativeCameraCounts {
+  videoFrames: number;
+  audioFrames: number;
+  /** Video frames before the first keyframe, not sent. */
+  skippedFrames: number;
+  /** Tag body bytes sent, headers included. */
+  bytes: number;
+  /** Batches written (socket writes, with TLS records up to 16 KB each). */
+  writes: number;
+  videoBytesIn: number;
+  audioBytesIn: number;
+  /** Input bytes that belonged to no frame (before the first start code; junk between ADTS frames). */
+  videoDroppedBytes: number;
+  audioDroppedBytes: number;
+  /** Ended by `stop`. */
+  stopped: boolean;
 }
 
 export interface NativeVersions {

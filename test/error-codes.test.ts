@@ -14,7 +14,6 @@ const NATIVE_SRC = path.join(ROOT, 'native', 'src');
 
 // Codes only JavaScript raises (checks done in lib/ before any native call), with why.
 const JS_ONLY: Record<string, string> = {
-  ERR_MEDIA_INVALID: 'encoder output is checked by lib/media before it becomes a tag',
   ERR_PROFILE_VIOLATION: "a platform profile's rules (lib/media) are checked on the muxer's output",
 };
 

@@ -135,8 +135,13 @@ export function aacSequenceHeaderTag(asc: Buffer, timestamp: number): FlvTag {
   return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.SEQUENCE_HEADER), asc]) };
 }
 
+/** What an AAC frame tag starts with, before the raw frame. */
+export function aacFramePrefix(): Buffer {
+  return Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.RAW);
+}
+
 export function aacFrameTag(payload: Buffer, timestamp: number): FlvTag {
-  return { type: 'audio', timestamp, data: Buffer.concat([Buffer.of(AAC_TAG_FIRST_BYTE, AacPacketType.RAW), payload]) };
+  return { type: 'audio', timestamp, data: Buffer.concat([aacFramePrefix(), payload]) };
 }
 
 export interface AudioFrame {

@@ -294,6 +294,11 @@ function avcTagHeader(keyframe: boolean, packetType: number, compositionTimeMs: 
   return header;
 }
 
+/** What an AVC frame tag starts with (the native camera feed prepends it to its frames). */
+export function avcFramePrefix(keyframe: boolean): Buffer {
+  return avcTagHeader(keyframe, AvcPacketType.NALU, 0);
+}
+
 /** A video tag carrying an AVC sequence header. */
 export function avcSequenceHeaderTag(record: Buffer, timestamp: number): FlvTag {
   return { type: 'video', timestamp, data: Buffer.concat([avcTagHeader(true, AvcPacketType.SEQUENCE_HEADER, 0), record]) };

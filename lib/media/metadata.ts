@@ -3,6 +3,7 @@
 // the server keeps it for players that join later.
 import { Amf0EcmaArray, decodeAmf0, encodeAmf0, type Amf0Value } from '../amf0';
 import type { FlvTag } from '../flv';
+import { SoundFormat } from '../flv-tags';
 
 export interface StreamMetadata {
   width?: number;
@@ -21,6 +22,47 @@ export interface StreamMetadata {
   encoder?: string;
   /** Anything else to announce. */
   [key: string]: Amf0Value;
+}
+
+/** What onMetaData is made from: the tracks declared and what their configurations say. */
+export interface StreamDescription {
+  /** undefined: no video track. */
+  videoCodecId?: number;
+  sps?: { width: number; height: number; frameRate?: number };
+  audio: boolean;
+  /** From the AudioSpecificConfig (or the silent track's settings). */
+  audioConfig?: { sampleRate: number; channels: number };
+  /** Added to (and overriding) what the streams say. */
+  extra?: StreamMetadata;
+}
+
+/** Channels of an AAC channel configuration (7 is 7.1: eight). */
+export function aacChannels(channelConfig: number): number {
+  return channelConfig === 7 ? 8 : channelConfig;
+}
+
+/** onMetaData's fields for a stream: what MediaPublisher and the native camera feed announce. */
+export function streamMetadata(stream: StreamDescription): StreamMetadata {
+  const fields: StreamMetadata = { encoder: 'node-librtmp' };
+  if (stream.videoCodecId !== undefined) {
+    fields.videocodecid = stream.videoCodecId;
+    const sps = stream.sps;
+    if (sps) {
+      fields.width = sps.width;
+      fields.height = sps.height;
+      if (sps.frameRate !== undefined) fields.framerate = sps.frameRate;
+    }
+  }
+  if (stream.audio) {
+    fields.audiocodecid = SoundFormat.AAC;
+    const config = stream.audioConfig;
+    if (config) {
+      fields.audiosamplerate = config.sampleRate;
+      fields.audiochannels = config.channels;
+      fields.stereo = config.channels >= 2;
+    }
+  }
+  return { ...fields, ...stream.extra };
 }
 
 /** The script tag body of onMetaData; unset fields are left out. */

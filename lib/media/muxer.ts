@@ -14,14 +14,14 @@
 import { EventEmitter } from 'node:events';
 import type { RtmpConnection } from '../connection';
 import type { FlvTag } from '../flv';
-import { isSequenceHeader, SoundFormat, VideoCodecId } from '../flv-tags';
+import { isSequenceHeader, VideoCodecId } from '../flv-tags';
 import { AacPacketizer, aacSequenceHeaderTag, type AudioFrame } from './aac';
 import { AV01_CODEC_ID, av1SequenceStartTag, Av1Packetizer } from './av1';
 import { invalidArg, type RtmpError } from '../errors';
 import { mediaError } from './errors';
 import { avcSequenceHeaderTag, H264Packetizer, type VideoFrame } from './h264';
 import { HevcPacketizer, hevcSequenceStartTag, HVC1_CODEC_ID } from './hevc';
-import { metadataTag, type StreamMetadata } from './metadata';
+import { aacChannels, metadataTag, streamMetadata, type StreamMetadata } from './metadata';
 import type { ByteSource } from './byte-source';
 import { FeedTiming, pipeAudio, pipeVideo, type PipeOptions, type PipeResult } from './byte-stream-feed';
 import { SilentAudio, type SilentAudioOptions } from './silent-aac';
@@ -165,31 +165,15 @@ export class MediaPublisher extends EventEmitter {
 
   /** onMetaData as it would be sent now. */
   metadata(): StreamMetadata {
-    const sps = this.#video.sps;
     const aac = this.#audio.config;
-    const fields: StreamMetadata = { encoder: 'node-librtmp' };
-    if (this.#options.video !== false) {
-      fields.videocodecid = this.#video.codecId;
-      if (sps) {
-        fields.width = sps.width;
-        fields.height = sps.height;
-        if (sps.frameRate !== undefined) fields.framerate = sps.frameRate;
-      }
-    }
-    if (this.#options.audio !== false) {
-      fields.audiocodecid = SoundFormat.AAC;
-      const silence = this.#silence;
-      if (aac) {
-        fields.audiosamplerate = aac.sampleRate;
-        fields.audiochannels = aac.channelConfig === 7 ? 8 : aac.channelConfig;
-        fields.stereo = aac.channelConfig >= 2;
-      } else if (silence) {
-        fields.audiosamplerate = silence.sampleRate;
-        fields.audiochannels = silence.channels;
-        fields.stereo = silence.channels >= 2;
-      }
-    }
-    return { ...fields, ...this.#options.metadata };
+    const silence = this.#silence;
+    return streamMetadata({
+      videoCodecId: this.#options.video === false ? undefined : this.#video.codecId,
+      sps: this.#video.sps,
+      audio: this.#options.audio !== false,
+      audioConfig: aac ? { sampleRate: aac.sampleRate, channels: aacChannels(aac.channelConfig) } : silence ? { sampleRate: silence.sampleRate, channels: silence.channels } : undefined,
+      extra: this.#options.metadata,
+    });
   }
 
   /** Publishes one access unit (Annex-B; for AV1 a temporal unit of OBUs) of the configured video codec. */

@@ -18,6 +18,7 @@ import { parseAudioSpecificConfig, type AacConfig } from './aac';
 import { FOURCC_AV01 } from './av1';
 import { firstSpsOfRecord, parseSps, type SpsInfo } from './h264';
 import { FOURCC_HVC1 } from './hevc';
+import { aacChannels } from './metadata';
 import { PLATFORM_PROFILES, type LevelRow, type PlatformProfile, type ProfileName, type VideoBitrateRow } from './platform-profiles';
 import { ErrorCodes, invalidArg, RtmpError } from '../errors';
 
@@ -266,7 +267,7 @@ export class StreamRules {
       audio ? objectTypeName(audio.objectType) : this.#audioCodec, p.audioObjectTypes.map(objectTypeName).join(', '), '', 'audio codec');
     add('sample-rate', WarningCodes.SAMPLE_RATE, !audio ? 'skip' : p.sampleRates.includes(audio.sampleRate) ? 'pass' : 'fail',
       audio?.sampleRate, p.sampleRates.join(' or '), 'Hz', 'audio sample rate');
-    const channels = audio ? (audio.channelConfig === 7 ? 8 : audio.channelConfig) : undefined;
+    const channels = audio ? aacChannels(audio.channelConfig) : undefined;
     add('channels', WarningCodes.CHANNELS, channels === undefined ? 'skip' : channels <= p.maxChannels ? 'pass' : 'fail',
       channels, `≤ ${p.maxChannels}`, '', 'audio channels');
 
