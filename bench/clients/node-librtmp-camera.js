@@ -2,10 +2,14 @@
 // The camera workload's node-librtmp client: what an application on a camera does with the
 // library. publishCamera() to the URL, the encoder's H.264 Annex-B and AAC ADTS pipes handed
 // to pipeVideo() / pipeAudio(), each unit written as it arrives with the timestamp its
-// position gives (the pipes are paced by the bench, as an encoder paces them).
+// position gives (the pipes are paced by the bench, as an encoder paces them). --native:
+// publish() and connection.sendCamera() with the two pipes instead (the connection's thread
+// reads and sends every frame; no JavaScript per frame). --no-sampler: without the bench's
+// event-loop sampler (a timer every 20 ms), which an application would not run.
 //
 //   node node-librtmp-camera.js <url> <video-pipe> <audio-pipe> --fps 30 [--ciphers LIST]
-//        [--ca pem-file] [--coalesce-ms N] [--read-streams] [--package dir]
+//        [--ca pem-file] [--coalesce-ms N] [--read-streams] [--native] [--no-sampler]
+//        [--package dir]
 //
 // Prints {"phase":"publishing"} once connected, then one JSON line of results at the end.
 
@@ -22,12 +26,15 @@ const { values: opts, positionals } = parseArgs({
     ca: { type: 'string' },
     'coalesce-ms': { type: 'string' },
     'read-streams': { type: 'boolean', default: false },
+    native: { type: 'boolean', default: false },
+    'no-sampler': { type: 'boolean', default: false },
     package: { type: 'string', default: path.join(__dirname, '..', '..') },
   },
 });
 const [url, videoPipe, audioPipe] = positionals;
-const { publishCamera } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
+const { publish, publishCamera } = require(path.join(path.resolve(opts.package), 'dist', 'lib', 'index.js'));
 
+const watch = () => (opts['no-sampler'] ? { stop: () => null } : watchEventLoop(CAMERA_SAMPLE_MS));
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 const IDLE_BASELINE_MS = 3000;
 
@@ -38,9 +45,10 @@ async function main() {
   const options = { rtmp: { tls, engine: 'auto' } };
   if (opts['coalesce-ms'] !== undefined) options.coalesceMs = Number(opts['coalesce-ms']);
   // The same process idle first: what the machine alone does to timers (a vCPU's wake-up).
-  const idle = watchEventLoop(CAMERA_SAMPLE_MS);
+  const idle = watch();
   await new Promise((resolve) => setTimeout(resolve, IDLE_BASELINE_MS));
   const idleEventLoop = idle.stop();
+  if (opts.native) return sendCamera(options, idleEventLoop);
   const camera = await publishCamera(url, options);
   print({ phase: 'publishing' });
   const loop = watchEventLoop(CAMERA_SAMPLE_MS);
@@ -56,6 +64,17 @@ async function main() {
   const tlsInfo = camera.connectionOf(0)?.tlsInfo() ?? null;
   await camera.close();
   print({ videoFrames: video.frames, audioFrames: audio.frames, eventLoop, idleEventLoop, tlsInfo, stats: camera.stats() });
+}
+
+async function sendCamera(options, idleEventLoop) {
+  const connection = await publish(url, options.rtmp);
+  print({ phase: 'publishing' });
+  const loop = watch();
+  const sent = await connection.sendCamera({ video: videoPipe, audio: audioPipe, frameRate: Number(opts.fps), coalesceMs: options.coalesceMs });
+  const eventLoop = loop.stop();
+  const tlsInfo = connection.tlsInfo();
+  await connection.close();
+  print({ videoFrames: sent.videoFrames, audioFrames: sent.audioFrames, eventLoop, idleEventLoop, tlsInfo, stats: sent });
 }
 
 main().catch((error) => {

@@ -13,6 +13,11 @@
 //   node-librtmp-soft           the same with the engine off (software AES and HMAC)
 //   node-librtmp-read-streams   the same reading the pipes with fs.createReadStream (libuv's
 //                               thread pool) instead of by path (the event loop's epoll)
+//   node-librtmp-native         connection.sendCamera() with the two pipes: the connection's
+//                               thread reads, splits, packetizes and sends (its default window,
+//                               one video frame interval)
+//   node-librtmp-native-5ms     the same with publishCamera()'s default window, 5 ms
+//   node-librtmp-native-unsampled  node-librtmp-native without the bench's event-loop sampler
 //   ffmpeg           -f h264 -i PIPE -f aac -i PIPE -c copy -f flv rtmps://… (Debian's, GnuTLS)
 //   gstreamer        filesrc ! h264parse ! flvmux streamable=true ! rtmp2sink, aacparse (GnuTLS)
 // Measured from outside through /proc over the steady window (from --warmup seconds after the
@@ -186,10 +191,16 @@ function clientCommand(client, { dir, url, videoPipe, audioPipe, suite, caFile, 
     case 'node-librtmp-coalesce-off':
     case 'node-librtmp-coalesce-frame':
     case 'node-librtmp-soft':
-    case 'node-librtmp-read-streams': {
+    case 'node-librtmp-read-streams':
+    case 'node-librtmp-native':
+    case 'node-librtmp-native-5ms':
+    case 'node-librtmp-native-unsampled': {
       const args = [CAMERA_CLIENT, url, videoPipe, audioPipe, '--fps', String(FPS), '--ciphers', suite, '--ca', caFile, '--package', packageRoot];
       if (client === 'node-librtmp-coalesce-off') args.push('--coalesce-ms', '0');
       if (client === 'node-librtmp-coalesce-frame') args.push('--coalesce-ms', String(Math.ceil(1000 / FPS)));
+      if (client.startsWith('node-librtmp-native')) args.push('--native');
+      if (client === 'node-librtmp-native-5ms') args.push('--coalesce-ms', '5');
+      if (client === 'node-librtmp-native-unsampled') args.push('--no-sampler');
       if (client === 'node-librtmp-read-streams') args.push('--read-streams');
       const env = { ...process.env };
       if (client !== 'node-librtmp-soft') {
@@ -380,6 +391,9 @@ const LABELS = {
   'node-librtmp-coalesce-frame': 'node-librtmp, coalesceMs one frame',
   'node-librtmp-soft': 'node-librtmp, engine off',
   'node-librtmp-read-streams': 'node-librtmp, pipes by fs.createReadStream',
+  'node-librtmp-native': 'node-librtmp sendCamera()',
+  'node-librtmp-native-5ms': 'node-librtmp sendCamera(), coalesceMs 5',
+  'node-librtmp-native-unsampled': 'node-librtmp sendCamera(), no event-loop sampler',
   ffmpeg: 'FFmpeg',
   gstreamer: 'GStreamer',
 };
@@ -412,23 +426,28 @@ function cameraTable(rows) {
   );
 }
 
-// The goals of issue 18, each as met or missed in this run.
+// The goals of issue 18, each as met or missed in this run, for each of the library's ways
+// to stream a camera that ran: publishCamera() (JavaScript per frame) and sendCamera().
+const JUDGED = ['node-librtmp', 'node-librtmp-native', 'node-librtmp-native-unsampled'];
+
 function goals(rows) {
   const lines = [];
   for (const suite of new Set(rows.map((r) => r.suite))) {
     const get = (c) => rows.find((r) => r.client === c && r.suite === suite && !r.failed);
-    const node = get('node-librtmp');
-    if (!node) continue;
     const ffmpeg = get('ffmpeg');
     const gst = get('gstreamer');
-    const mark = (ok) => (ok === null ? 'not measured' : ok ? 'met' : 'MISSED');
-    const check = (ok, text) => lines.push(`- ${suite}: ${text}: ${mark(ok)}`);
-    check(ffmpeg ? node.cpuSecondsPerHour <= 0.5 * ffmpeg.cpuSecondsPerHour : null, `CPU/hour ≤ 0.5× FFmpeg (${fmt(ffmpeg ? node.cpuSecondsPerHour / ffmpeg.cpuSecondsPerHour : null, 2)}×)`);
-    check(gst ? node.cpuSecondsPerHour <= gst.cpuSecondsPerHour : null, `CPU/hour ≤ GStreamer (${fmt(gst ? node.cpuSecondsPerHour / gst.cpuSecondsPerHour : null, 2)}×)`);
-    check(node.socketWritesPerSecond <= 35, `≤ 35 socket writes/s (${fmt(node.socketWritesPerSecond, 1)})`);
-    check(node.eventLoop ? node.eventLoop.p99Ms < 2 : null,
-      `event-loop p99 < 2 ms (${fmt(node.eventLoop?.p99Ms, 2)} ms; a do-nothing Node process beside it: ${fmt(node.bystanderEventLoop?.p99Ms, 2)} ms)`);
-    check(node.rssGrowthMb === null ? null : node.rssGrowthMb <= 1, `RSS flat, last vs first minute ≤ +1 MB (${fmt(node.rssGrowthMb, 2)} MB)`);
+    for (const client of JUDGED) {
+      const node = get(client);
+      if (!node) continue;
+      const mark = (ok) => (ok === null ? 'not measured' : ok ? 'met' : 'MISSED');
+      const check = (ok, text) => lines.push(`- ${suite}, ${LABELS[client]}: ${text}: ${mark(ok)}`);
+      check(ffmpeg ? node.cpuSecondsPerHour <= 0.5 * ffmpeg.cpuSecondsPerHour : null, `CPU/hour ≤ 0.5× FFmpeg (${fmt(ffmpeg ? node.cpuSecondsPerHour / ffmpeg.cpuSecondsPerHour : null, 2)}×)`);
+      check(gst ? node.cpuSecondsPerHour <= gst.cpuSecondsPerHour : null, `CPU/hour ≤ GStreamer (${fmt(gst ? node.cpuSecondsPerHour / gst.cpuSecondsPerHour : null, 2)}×)`);
+      check(node.socketWritesPerSecond <= 35, `≤ 35 socket writes/s (${fmt(node.socketWritesPerSecond, 1)})`);
+      check(node.eventLoop ? node.eventLoop.p99Ms < 2 : null,
+        `event-loop p99 < 2 ms (${fmt(node.eventLoop?.p99Ms, 2)} ms; a do-nothing Node process beside it: ${fmt(node.bystanderEventLoop?.p99Ms, 2)} ms)`);
+      check(node.rssGrowthMb === null ? null : node.rssGrowthMb <= 1, `RSS flat, last vs first minute ≤ +1 MB (${fmt(node.rssGrowthMb, 2)} MB)`);
+    }
   }
   return lines.join('\n');
 }
