@@ -21,10 +21,10 @@ const { findExecutable } = require('./lib/run');
 const ROOT = path.resolve(__dirname, '..');
 const SOURCE_DIR = path.join(ROOT, 'native', 'fuzz');
 const DEFAULT_OUT = path.join(ROOT, 'build-fuzz');
-const TARGETS = ['packet_reader_fuzzer', 'amf_decoder_fuzzer', 'flv_file_reader_fuzzer'];
+const TARGETS = ['packet_reader_fuzzer', 'amf_decoder_fuzzer', 'flv_file_reader_fuzzer', 'camera_feed_fuzzer'];
 // Input size caps: room for a few chunked messages, for AMF nested past the limit of
 // native/patches/0018 (64 levels), or for an FLV file spanning many of the reader's slices.
-const MAX_LEN = { packet_reader_fuzzer: 16384, amf_decoder_fuzzer: 8192, flv_file_reader_fuzzer: 8192 };
+const MAX_LEN = { packet_reader_fuzzer: 16384, amf_decoder_fuzzer: 8192, flv_file_reader_fuzzer: 8192, camera_feed_fuzzer: 32768 };
 // A single input running this long is a hang, reported like a crash.
 const HANG_SECONDS = 10;
 // Lines that only a sanitizer or libFuzzer finding prints.

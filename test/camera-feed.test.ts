@@ -176,6 +176,21 @@ function liveEncoder(fifo: { video: string; audio: string }, seconds: number): P
   return Promise.all([write(fifo.video, units, 40), write(fifo.audio, frames, (1024 * 1000) / 44100)]).then(() => undefined);
 }
 
+/**
+ * The encoder's end of a pipe, opened once the feed has opened its own (a non-blocking open
+ * for writing fails with ENXIO while there is no reader); nothing is written to it.
+ */
+async function openWriter(file: string): Promise<number> {
+  for (;;) {
+    try {
+      return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      assert.equal((error as NodeJS.ErrnoException).code, 'ENXIO');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
 function makeFifos(name: string): { video: string; audio: string } {
   const video = path.join(tmp, `${name}.video.fifo`);
   const audio = path.join(tmp, `${name}.audio.fifo`);
@@ -209,26 +224,26 @@ describe('sendCamera() from live named pipes', () => {
     const connection = await publish(nginx.url('live', 'quietPipesKey0123456789'));
     const stop = new AbortController();
     const sending = connection.sendCamera({ video: fifo.video, audio: fifo.audio, frameRate: 25, stop: stop.signal });
-    // The encoder opens its ends once the feed has opened the pipes (a non-blocking open for
-    // writing fails with ENXIO while there is no reader), and then writes nothing.
+    // The encoder opens its ends, and then writes nothing.
     const writers: number[] = [];
-    for (const file of [fifo.video, fifo.audio]) {
-      for (;;) {
-        try {
-          writers.push(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-          break;
-        } catch (error) {
-          assert.equal((error as NodeJS.ErrnoException).code, 'ENXIO');
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    }
+    for (const file of [fifo.video, fifo.audio]) writers.push(await openWriter(file));
     stop.abort();
     const result = await sending;
     writers.forEach((fd) => fs.closeSync(fd));
     assert.deepEqual([result.stopped, result.videoFrames, result.audioFrames, result.bytes], [true, 0, 0, 0]);
     await connection.writeTags([{ type: 'script', timestamp: 0, data: Buffer.from([2, 0, 1, 0x78]) }]);
     await connection.close();
+  });
+
+  test('destroy() while the feed waits on a stalled encoder: it rejects with the connection\'s ERR_CLOSED', { timeout: 30_000 }, async () => {
+    const fifo = makeFifos('destroyed');
+    const connection = await publish(nginx.url('live', 'destroyedKey0123456789'));
+    const sending = connection.sendCamera({ video: fifo.video, audio: fifo.audio, frameRate: 25 });
+    const writers: number[] = [];
+    for (const file of [fifo.video, fifo.audio]) writers.push(await openWriter(file));
+    connection.destroy();
+    await assert.rejects(sending, { code: ErrorCodes.CLOSED, message: /destroyed/ });
+    writers.forEach((fd) => fs.closeSync(fd));
   });
 
   test('the encoder closes its pipes: the feed ends with what it had, not stopped', { timeout: 30_000 }, async () => {

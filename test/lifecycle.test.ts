@@ -98,6 +98,34 @@ describe('lifecycle', () => {
     }
   });
 
+  test('process.exit() while sendCamera() waits on an encoder that writes nothing', async () => {
+    const source = `
+      const fs = require('node:fs');
+      const os = require('node:os');
+      const path = require('node:path');
+      const { execFileSync } = require('node:child_process');
+      const { publish } = require(${JSON.stringify(LIB)});
+      (async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'librtmp-exit-camera-'));
+        const fifo = path.join(dir, 'video.fifo');
+        execFileSync('mkfifo', [fifo]);
+        const connection = await publish(${JSON.stringify(nginx.url('live', 'exitWhileCamera'))});
+        connection.sendCamera({ video: fifo, frameRate: 30 }).catch(() => {});
+        // The encoder's end opens once the feed has opened its own (ENXIO until then).
+        let writer;
+        while (writer === undefined) {
+          try { writer = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK); } catch { await new Promise(setImmediate); }
+        }
+        fs.rmSync(dir, { recursive: true });
+        console.log('feeding');
+        process.exit(0);
+      })().catch((e) => { console.error(e); process.exit(3); });`;
+    const result = await runNode(source);
+    assert.equal(result.signal, null, `killed: ${result.stderr}`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /feeding/);
+  });
+
   test('each open connection has one thread, named librtmp-conn for top -H and perf', async () => {
     const before = threadsNamed('librtmp-conn');
     const connections = await Promise.all([1, 2].map((i) => publish(nginx.url('live', `named${i}`))));

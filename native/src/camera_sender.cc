@@ -14,6 +14,7 @@
 
 #include "adts_splitter.h"
 #include "annexb_splitter.h"
+#include "h264_access_unit.h"
 #include "pacer.h"
 
 namespace librtmp_node {
@@ -50,67 +51,9 @@ constexpr size_t kMaxBatchBytes = 256 * 1024;
 // error instead of a hang (wide: a loaded machine's event loop can stall for seconds).
 constexpr int64_t kAnswerTimeoutMs = 30000;
 
-// H.264 NAL unit types the packetizer treats apart (H.264 Table 7-1).
-constexpr int kNalSlice = 1;
-constexpr int kNalIdr = 5;
-constexpr int kNalSps = 7;
-constexpr int kNalPps = 8;
-constexpr int kNalAud = 9;
-constexpr int kNalEndOfSequence = 10;
-constexpr int kNalEndOfStream = 11;
-constexpr int kNalFiller = 12;
-
-Status MediaError(std::string message) {
-  return Status::Error(code::kMediaInvalid, std::move(message));
-}
-
-// Exp-Golomb reading over a slice header's first bytes, emulation prevention removed.
-class RbspBits {
- public:
-  RbspBits(const uint8_t* nal, size_t size) {
-    int zeros = 0;
-    for (size_t i = 1; i < size && rbsp_.size() < 16; ++i) {  // past the NAL header
-      if (zeros >= 2 && nal[i] == 3) {
-        zeros = 0;
-        continue;
-      }
-      zeros = nal[i] == 0 ? zeros + 1 : 0;
-      rbsp_.push_back(nal[i]);
-    }
-  }
-  bool Ue(uint32_t* value) {
-    int leading = 0;
-    for (;;) {
-      int bit;
-      if (!Bit(&bit)) return false;
-      if (bit) break;
-      if (++leading > 31) return false;
-    }
-    uint32_t rest = 0;
-    for (int i = 0; i < leading; ++i) {
-      int bit;
-      if (!Bit(&bit)) return false;
-      rest = (rest << 1) | static_cast<uint32_t>(bit);
-    }
-    *value = (uint32_t{1} << leading) - 1 + rest;
-    return true;
-  }
-
- private:
-  bool Bit(int* bit) {
-    if (at_ >= rbsp_.size() * 8) return false;
-    *bit = (rbsp_[at_ / 8] >> (7 - at_ % 8)) & 1;
-    ++at_;
-    return true;
-  }
-  std::vector<uint8_t> rbsp_;
-  size_t at_ = 0;
-};
-
 // A frame ready to go, in its track's queue.
 struct Entry {
   uint32_t timestamp = 0;
-  bool keyframe = false;
   bool hasFrame = false;      // false: only a configuration change (an AU of parameter sets)
   std::vector<uint8_t> body;  // the tag body
   std::vector<uint8_t> parameterSets;  // non-empty: new parameter sets go before this frame
@@ -332,96 +275,39 @@ Status CameraFeed::ReadAudio() {
       });
 }
 
-// One access unit: its NAL units checked and sorted out as lib/media/h264.ts's
-// H264Packetizer does (parameter sets to the configuration, AUD and filler dropped, the rest
-// length-prefixed), B-frames refused as byte-stream-feed.ts refuses them.
+// One access unit: its NAL units sorted (h264_access_unit.h), stamped, and queued as a frame
+// (from the first keyframe on) and, when they are new, its parameter sets.
 Status CameraFeed::TakeAccessUnit(const std::vector<uint8_t>& au) {
-  struct Nal {
-    size_t at;
-    size_t size;
-  };
-  std::vector<Nal> nals;
-  const uint8_t* d = au.data();
-  const size_t n = au.size();
-  static const uint8_t kStart[3] = {0, 0, 1};
-  const void* first = memmem(d, n, kStart, 3);
-  if (first == nullptr) return MediaError("access unit does not start with an Annex-B start code");
-  for (size_t at = static_cast<const uint8_t*>(first) - d; at < n;) {
-    const size_t nalAt = at + 3;
-    const void* next = nalAt < n ? memmem(d + nalAt, n - nalAt, kStart, 3) : nullptr;
-    const size_t codeAt = next != nullptr ? static_cast<const uint8_t*>(next) - d : n;
-    size_t end = codeAt;
-    while (end > nalAt && d[end - 1] == 0) --end;  // trailing_zero_8bits, or a zero_byte
-    nals.push_back({nalAt, end - nalAt});
-    at = codeAt;
-  }
-  std::vector<uint8_t> parameterSets;
-  std::vector<Nal> kept;
-  size_t keptBytes = 0;
-  bool keyframe = false;
-  int slices = 0;
-  for (const Nal& nal : nals) {
-    if (nal.size == 0) return MediaError("access unit has an empty NAL unit");
-    const uint8_t* p = d + nal.at;
-    if (p[0] & 0x80) return MediaError("H.264 NAL unit has forbidden_zero_bit set");
-    const int type = p[0] & 0x1f;
-    if (nal.size < 2 && type != kNalEndOfSequence && type != kNalEndOfStream) {
-      return MediaError("H.264 NAL unit of type " + std::to_string(type) + " is truncated");
-    }
-    if (type == kNalSps || type == kNalPps) {
-      parameterSets.insert(parameterSets.end(), kStart, kStart + 3);
-      parameterSets.insert(parameterSets.end(), p, p + nal.size);
-    } else if (type != kNalAud && type != kNalFiller) {
-      if (type >= kNalSlice && type <= kNalIdr) ++slices;
-      if (type == kNalIdr) keyframe = true;
-      if (type == kNalSlice || type == kNalIdr) {
-        RbspBits bits(p, std::min<size_t>(nal.size, 16));
-        uint32_t firstMb = 0;
-        uint32_t sliceType = 0;
-        if (!bits.Ue(&firstMb) || !bits.Ue(&sliceType))
-          return MediaError("H.264 slice header is truncated");
-        if (sliceType % 5 == 1) {
-          return MediaError(
-              "H.264 B-frames need the encoder’s own pts and dts (writeVideo()); a byte stream is "
-              "stamped in decoding order — turn B-frames off in the encoder");
-        }
-      }
-      kept.push_back(nal);
-      keptBytes += 4 + nal.size;
-    }
-  }
+  AccessUnitNals nals;
+  Status sorted = SortAccessUnit(au.data(), au.size(), &nals);
+  if (!sorted.ok()) return sorted;
+  std::vector<uint8_t>& parameterSets = nals.parameterSets;
+  const bool keyframe = nals.keyframe;
   const bool newParameterSets = !parameterSets.empty() && parameterSets != lastParameterSets_;
   if (!parameterSets.empty()) haveParameterSets_ = true;
-  if (slices > 0 && !haveParameterSets_) {
-    return MediaError(
+  if (nals.slices > 0 && !haveParameterSets_) {
+    return Status::Error(
+        code::kMediaInvalid,
         "H.264 frame before any SPS and PPS: the encoder must send them with the first IDR");
   }
   const double ms = static_cast<double>(videoIndex_) * 1000.0 / options_.frameRate;
   ++videoIndex_;
   Entry entry;
   entry.timestamp = static_cast<uint32_t>(std::floor(ms + 0.5));  // Math.round
-  entry.keyframe = keyframe;
   if (newParameterSets) {
     lastParameterSets_ = parameterSets;
     entry.parameterSets = std::move(parameterSets);
   }
-  if (!kept.empty()) {
+  if (!nals.kept.empty()) {
     if (waitingForKeyframe_ && !keyframe) {
       ++counts_->skippedFrames;
     } else {
       waitingForKeyframe_ = false;
       const std::vector<uint8_t>& prefix =
           keyframe ? options_.videoKeyPrefix : options_.videoInterPrefix;
-      entry.body.reserve(prefix.size() + keptBytes);
+      entry.body.reserve(prefix.size() + nals.keptBytes);
       entry.body.insert(entry.body.end(), prefix.begin(), prefix.end());
-      for (const Nal& nal : kept) {
-        const uint32_t size = static_cast<uint32_t>(nal.size);
-        const uint8_t length[4] = {static_cast<uint8_t>(size >> 24),
-                                   static_cast<uint8_t>(size >> 16),
-                                   static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size)};
-        entry.body.insert(entry.body.end(), length, length + 4);
-        entry.body.insert(entry.body.end(), d + nal.at, d + nal.at + nal.size);
-      }
+      AppendLengthPrefixed(au.data(), nals, &entry.body);
       entry.hasFrame = true;
     }
   }

@@ -17,11 +17,11 @@ const BUILD_DIR = path.join(ROOT, 'build-fuzz');
 
 // Inputs per target, not seconds: a count is the same on a loaded CI machine. About 30 s in
 // all on an idle one (packet reader ~2,000 inputs/s, AMF decoder ~50,000, FLV file reader
-// ~150: it opens a file per input).
-const RUNS = { packet_reader_fuzzer: 30_000, amf_decoder_fuzzer: 300_000, flv_file_reader_fuzzer: 1_500 };
+// ~150: it opens a file per input; camera feed ~2,000).
+const RUNS = { packet_reader_fuzzer: 30_000, amf_decoder_fuzzer: 300_000, flv_file_reader_fuzzer: 1_500, camera_feed_fuzzer: 30_000 };
 // Coverage (libFuzzer's "cov") that the seeds alone reach, rounded down: a target whose seeds
 // stopped driving librtmp (a failed handshake, seeds not found) stays far below.
-const MIN_COVERAGE = { packet_reader_fuzzer: 350, amf_decoder_fuzzer: 110, flv_file_reader_fuzzer: 100 };
+const MIN_COVERAGE = { packet_reader_fuzzer: 350, amf_decoder_fuzzer: 110, flv_file_reader_fuzzer: 100, camera_feed_fuzzer: 200 };
 
 // An options byte (see the targets), then the input; base64 as libFuzzer printed them.
 const REGRESSIONS = [
