@@ -119,7 +119,7 @@ describe('librtmp push of elementary streams', () => {
     assert.ok(Math.abs(audioSeconds - videoSeconds) <= 1024 / 48000, `audio ${audioSeconds} s, video ${videoSeconds} s`);
   });
 
-  test('a file with an ADTS --audio file, in real time: every frame of both', { timeout: 60_000 }, async (t) => {
+  test('a file with an ADTS --audio file, in real time (sent by the connection\'s thread): every frame of both', { timeout: 60_000 }, async (t) => {
     const key = 'cliAdtsKey0123456789';
     const exit = await librtmp(['push', '--audio', adts, clip, nginx.url('live', key)], { signal: t.signal }).done;
     assert.equal(exit.code, 0, exit.stderr);
@@ -168,6 +168,8 @@ describe('librtmp push of elementary streams', () => {
       [['push', '--audio', path.join(tmp, 'missing.aac'), clip, url], /cannot read/],
       [['push', '--input-format', 'h264', '--audio', '-', '-', url], /both come from stdin/],
       [['push', '--silent-audio', '--no-realtime', bframes, url], /ERR_MEDIA_INVALID.*B-frames/],
+      // The same without silent audio goes through the connection's thread (sendCamera).
+      [['push', '--no-realtime', bframes, url], /ERR_MEDIA_INVALID.*B-frames/],
       [['push', '--input-format', 'hevc', '--no-realtime', adts, url], /ERR_MEDIA_INVALID/],
     ];
     for (const [args, message] of cases) {

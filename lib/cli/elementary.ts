@@ -1,8 +1,9 @@
 // `librtmp push` of raw elementary streams, as a camera's encoder writes them: H.264 or HEVC
 // Annex-B video (a file or stdin) with, for audio, an ADTS AAC input or silence made by the
 // library (--silent-audio), so a camera shell script needs no ffmpeg. The streams go
-// through MediaPublisher on the connection: onMetaData, sequence headers, frame-rate (or
-// arrival-clock) timestamps, real-time pacing unless --no-realtime.
+// through MediaPublisher on the connection (H.264 from paths: through the connection's own
+// thread, sendCamera()): onMetaData, sequence headers, frame-rate (or arrival-clock)
+// timestamps, real-time pacing unless --no-realtime.
 import fs from 'node:fs';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -112,6 +113,13 @@ function open(file: string, stdin: NodeJS.ReadStream, stop: AbortSignal): Readab
 
 /** Publishes the streams on `connection` until their end or a stop; the caller closes. */
 export async function publishElementary(connection: RtmpConnection, spec: ElementarySpec, stdin: NodeJS.ReadStream, stop: AbortSignal): Promise<void> {
+  // H.264 (and ADTS) from files or named pipes, stamped by the frame rate: the connection's
+  // thread reads and sends them (sendCamera), with no JavaScript per frame. stdin, HEVC,
+  // --clock and --silent-audio go through MediaPublisher.
+  if (spec.format === 'h264' && spec.frameRate !== undefined && !spec.silentAudio && spec.video !== '-' && spec.audio !== '-') {
+    await connection.sendCamera({ video: spec.video, audio: spec.audio, frameRate: spec.frameRate, pace: spec.realtime, stop });
+    return;
+  }
   const media = new MediaPublisher(connection, {
     videoCodec: spec.format,
     audio: spec.silentAudio ? 'silent' : spec.audio !== undefined,
