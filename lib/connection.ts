@@ -13,7 +13,7 @@ import { flvReadable, flvWritable, type StreamOptions } from './streams';
 import { BitrateMeter } from './bitrate';
 import { parseRtmpUrl } from './url';
 import { profileViolation, StreamRules } from './media/stream-rules';
-import { CameraFeedHeaders, nativeCameraOptions, type CameraFeedOptions, type CameraFeedResult } from './media/camera-feed';
+import { CameraSource, openCamera, type CameraFeedOptions, type CameraFeedResult, type CameraSendOptions } from './media/camera-feed';
 import { packTags, unpackTags } from './wire';
 
 export type ConnectionMode = 'publish' | 'play';
@@ -370,45 +370,67 @@ export class RtmpConnection extends EventEmitter {
    * camera (docs/PERFORMANCE.md). onMetaData and the sequence headers are made in
    * JavaScript, as MediaPublisher makes them, and checked against `options.profile` (the
    * per-frame rules, keyframe interval and bitrate, are not: use MediaPublisher for those).
-   * Frames are stamped as pipeVideo()/pipeAudio() stamp them. Resolves at the end of the
-   * inputs or on `stop`, with what was sent; malformed media rejects with ERR_MEDIA_INVALID
-   * and an input that cannot be read with ERR_FILE, leaving the connection open.
+   * Frames are stamped as pipeVideo()/pipeAudio() stamp them. Takes the source's options
+   * (its inputs opened for this feed alone) or a CameraSource from openCamera(), which
+   * holds the pipes open so that a feed on the next connection continues this one. Resolves
+   * at the end of the inputs or on `stop`, with what was sent; malformed media rejects with
+   * ERR_MEDIA_INVALID and an input that cannot be read with ERR_FILE, leaving the connection
+   * open.
    */
-  sendCamera(options: CameraFeedOptions): Promise<CameraFeedResult> {
+  sendCamera(source: CameraSource | CameraFeedOptions, options: CameraSendOptions = {}): Promise<CameraFeedResult> {
     const callSite = captureCallSite();
     try {
       this.#checkWritable();
-      const { stop, signal } = options ?? {};
-      const started = nativeCameraOptions(options).then((checked) => {
-        this.#checkWritable();
-        const headers = new CameraFeedHeaders(checked.audio !== undefined, options.metadata);
-        const id = this.#nextSendId();
-        // A configuration JavaScript refuses (it does not parse; strict profile) ends the feed.
-        let refusal: RtmpError | undefined;
-        const onHeaders = (generation: number, first: boolean, parameterSets: Buffer | undefined, audioFrame: Buffer | undefined, timestamp: number): void => {
-          try {
-            const tags = headers.headers(first, parameterSets, audioFrame, timestamp);
-            this.#checkProfile(tags);
-            const { bodies, meta } = packTags(tags);
-            this.#native.cameraHeaders(id, generation, bodies, meta);
-          } catch (error) {
-            refusal ??= error instanceof RtmpError ? error : new RtmpError(ErrorCodes.INTERNAL, String(error), { cause: error });
-            this.#native.stopFile(id);
-          }
-        };
-        const onStop = (): void => this.#native.stopFile(id);
-        if (stop?.aborted) onStop();
-        else stop?.addEventListener('abort', onStop, { once: true });
-        return this.#submit<[NativeCameraCounts]>(callSite, signal, (cb) => this.#native.sendCamera({ id, ...checked }, onHeaders, cb))
-          .finally(() => stop?.removeEventListener('abort', onStop))
-          .then(([counts]) => {
-            if (refusal) throw refusal;
-            return counts;
-          });
+      if (source instanceof CameraSource) return this.#sendCamera(source, options, callSite);
+      const send = { stop: source?.stop ?? options.stop, signal: source?.signal ?? options.signal };
+      return openCamera(source).then(async (opened) => {
+        try {
+          return await this.#sendCamera(opened, send, callSite);
+        } finally {
+          await opened.close();
+        }
       });
-      return started;
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  async #sendCamera(source: CameraSource, options: CameraSendOptions, callSite: { stack?: string }): Promise<CameraFeedResult> {
+    this.#checkWritable();
+    const { stop, signal } = options;
+    if (stop !== undefined && !(stop instanceof AbortSignal)) throw invalidArg('sendCamera(): stop must be an AbortSignal');
+    const feed = source.begin();
+    const id = this.#nextSendId();
+    // A configuration JavaScript refuses (it does not parse; strict profile) ends the feed.
+    let refusal: RtmpError | undefined;
+    const onHeaders = (generation: number, first: boolean, parameterSets: Buffer | undefined, audioFrame: Buffer | undefined, timestamp: number): void => {
+      try {
+        const tags = feed.headers.headers(first, parameterSets, audioFrame, timestamp);
+        this.#checkProfile(tags);
+        const { bodies, meta } = packTags(tags);
+        this.#native.cameraHeaders(id, generation, bodies, meta);
+      } catch (error) {
+        refusal ??= error instanceof RtmpError ? error : new RtmpError(ErrorCodes.INTERNAL, String(error), { cause: error });
+        this.#native.stopFile(id);
+      }
+    };
+    const onStop = (): void => this.#native.stopFile(id);
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
+    // The counts come back on failure too: the source continues from them.
+    let counts: NativeCameraCounts | undefined;
+    try {
+      await this.#submit<[NativeCameraCounts]>(callSite, signal, (cb) =>
+        this.#native.sendCamera({ id, ...feed.native }, onHeaders, (failure, result) => {
+          counts = result;
+          cb(failure, result);
+        }),
+      );
+      if (refusal) throw refusal;
+      return counts as NativeCameraCounts;
+    } finally {
+      stop?.removeEventListener('abort', onStop);
+      feed.done(counts);
     }
   }
 

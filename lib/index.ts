@@ -5,7 +5,7 @@ import { binding, type NativeEngineReport } from './native';
 import type { RtmpOptions } from './options';
 
 export { RtmpConnection, type ConnectionMode, type ReconnectRequestEvent, type ConnectionStats, type SendFileOptions, type SendFileResult, type SocketInfo, type TlsInfo } from './connection';
-export type { CameraFeedOptions, CameraFeedResult } from './media/camera-feed';
+export { CameraSource, openCamera, type CameraFeedOptions, type CameraFeedResult, type CameraInput, type CameraSendOptions, type CameraSourceOptions } from './media/camera-feed';
 export { ErrorCodes, RtmpError, TlsClockReasons, type ErrorCode } from './errors';
 export { Amf0EcmaArray, decodeAmf0, decodeAmf0Value, encodeAmf0, type Amf0Value } from './amf0';
 export { encodeFlvHeader, encodeTag, FlvParser, type FlvTag, type FlvTagType } from './flv';

@@ -226,8 +226,13 @@ export interface NativeConnection {
 
 export interface NativeCameraOptions {
   id: number;
-  video: string;
-  audio: string | undefined;
+  /** Open descriptors (the feed reads duplicates, made non-blocking); no audio: undefined. */
+  videoFd: number;
+  audioFd: number | undefined;
+  /** A continuation of an earlier feed of the same inputs: where it ended. */
+  continued: boolean;
+  firstVideoFrame: number;
+  firstAudioMs: number;
   frameRate: number;
   pace: boolean;
   coalesceMs: number;
@@ -256,6 +261,9 @@ export interface NativeCameraCounts {
   audioDroppedBytes: number;
   /** Ended by `stop`. */
   stopped: boolean;
+  /** Where a continuation starts (continueFrom): the next video frame's number, the next audio frame's time. */
+  nextVideoFrame: number;
+  nextAudioMs: number;
 }
 
 export interface NativeVersions {

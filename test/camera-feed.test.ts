@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, FACEBOOK, MediaPublisher, publish, RtmpError } from '../lib/index';
+import { ErrorCodes, FACEBOOK, MediaPublisher, openCamera, publish, read, RtmpError } from '../lib/index';
 import { FlvParser, type FlvTag } from '../lib/flv';
 import { isSequenceHeader } from '../lib/flv-tags';
 import { AdtsSplitter } from '../lib/media/adts-splitter';
@@ -154,9 +154,11 @@ describe('sendCamera(): the same tags as MediaPublisher', () => {
 
 // A test's encoder: writes each access unit and ADTS frame into its pipe when it is due
 // (timers: this is the input's own clock, not a wait for the feed).
-function liveEncoder(fifo: { video: string; audio: string }, seconds: number): Promise<void> {
-  const units = splitAccessUnits(fs.readFileSync(h264)).slice(0, seconds * 25);
-  const frames = splitAdtsFrames(fs.readFileSync(adts)).slice(0, Math.floor((seconds * 44100) / 1024));
+function liveEncoder(fifo: { video: string; audio: string }, seconds: number, afterVideoFrame?: (n: number) => void): Promise<void> {
+  // The 4 s of the inputs, over again for longer (keyframes stay every 25 frames).
+  const cycle = <T>(items: T[], count: number): T[] => Array.from({ length: count }, (_, n) => items[n % items.length]);
+  const units = cycle(splitAccessUnits(fs.readFileSync(h264)), seconds * 25);
+  const frames = cycle(splitAdtsFrames(fs.readFileSync(adts)), Math.floor((seconds * 44100) / 1024));
   const write = (file: string, chunks: Buffer[], intervalMs: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const out = fs.createWriteStream(file);
@@ -169,6 +171,7 @@ function liveEncoder(fifo: { video: string; audio: string }, seconds: number): P
           return;
         }
         out.write(chunks[n++]);
+        if (file === fifo.video) afterVideoFrame?.(n);
         setTimeout(next, Math.max(0, start + n * intervalMs - performance.now()));
       };
       next();
@@ -253,6 +256,71 @@ describe('sendCamera() from live named pipes', () => {
     await liveEncoder(fifo, 1);
     const result = await sending;
     assert.deepEqual([result.stopped, result.videoFrames, result.audioFrames], [false, 25, 43]);
+    await connection.close();
+  });
+});
+
+describe('a CameraSource across connections', () => {
+  test('the server restarts mid-stream: the same open pipes continue on a new connection, timestamps going on, video from the next keyframe', { timeout: 60_000 }, async () => {
+    const server = await startNginx({ record: true });
+    try {
+      const key = 'continuedKey0123456789';
+      const fifo = makeFifos('continued');
+      const source = await openCamera({ video: fifo.video, audio: fifo.audio, frameRate: 25 });
+      let restarted: Promise<void> | undefined;
+      // 6 s of frames; after the 40th (1.6 s) the server goes down and comes back (in well
+      // under the 4.4 s left, on a loaded machine too).
+      const encoder = liveEncoder(fifo, 6, (n) => {
+        if (n === 40) restarted = server.restart();
+      });
+      const first = await publish(server.url('live', key));
+      await assert.rejects(first.sendCamera(source), (error: RtmpError) => [ErrorCodes.CONNECTION_CLOSED, ErrorCodes.IO].includes(error.code as never));
+      await first.destroy();
+      await restarted;
+      // A player waiting for the stream (nginx keeps it waiting for the publisher) sees the
+      // timestamps as sent; nginx's recording starts its own at 0.
+      const played = (async (): Promise<FlvTag[]> => {
+        const tags: FlvTag[] = [];
+        for await (const tag of read(server.url('live', key), { live: true })) tags.push(tag);
+        return tags;
+      })();
+      await server.waitForLog(new RegExp(`play: name='${key}'`));
+      const second = await publish(server.url('live', key));
+      const result = await second.sendCamera(source);
+      await second.close();
+      await encoder;
+      await source.close();
+      assert.ok(result.videoFrames > 0 && result.videoFrames <= 100, `${result.videoFrames} video frames after the restart`);
+      assert.ok(result.audioFrames > 0);
+      // The new connection: onMetaData and sequence headers first, video from a keyframe,
+      // stamped where the first connection's frames left off (frame n at n × 40 ms), the
+      // audio on its own clock going on too.
+      const tags = await played;
+      const video = tags.filter((tag) => tag.type === 'video' && !isSequenceHeader(tag));
+      const audio = tags.filter((tag) => tag.type === 'audio' && !isSequenceHeader(tag));
+      assert.equal(video.length, result.videoFrames);
+      assert.equal(video[0].data[0] >> 4, 1, 'a keyframe first');
+      assert.ok(video[0].timestamp >= 40 * 40 && video[0].timestamp % 1000 === 0, `the first frame after the restart at ${video[0].timestamp} ms (keyframes every 25 frames)`);
+      video.forEach((tag, n) => n > 0 && assert.equal(tag.timestamp - video[n - 1].timestamp, 40));
+      assert.ok(audio[0].timestamp >= 40 * 40 - 100, `audio goes on at ${audio[0].timestamp} ms`);
+      const probe = await ffprobeFrames(server.recordedFile(key));
+      assert.equal(probe.stderr, '');
+      assert.equal(probe.video?.frames, result.videoFrames);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('one feed at a time per source; a closed source is refused', { timeout: 30_000 }, async () => {
+    const connection = await publish(nginx.url('live', 'busySourceKey0123456789'));
+    const source = await openCamera({ video: h264, frameRate: 25 });
+    const stop = new AbortController();
+    const sending = connection.sendCamera(source, { stop: stop.signal });
+    await assert.rejects(connection.sendCamera(source), { code: ErrorCodes.INVALID_ARG, message: /already being sent/ });
+    stop.abort();
+    await sending;
+    await source.close();
+    await assert.rejects(connection.sendCamera(source), { code: ErrorCodes.CLOSED, message: /camera source is closed/ });
     await connection.close();
   });
 });

@@ -27,6 +27,9 @@ class AdtsSplitter {
   // End of stream: a trailing partial frame is dropped and counted.
   void Flush();
 
+  // Bytes of a frame not complete yet.
+  bool framePending() const { return end_ > begin_; }
+
   uint64_t bytesIn() const { return bytesIn_; }
   uint64_t droppedBytes() const { return droppedBytes_; }
 

@@ -27,6 +27,9 @@ class AnnexBSplitter {
   // End of stream: the last unit, if any.
   void Flush(std::deque<std::vector<uint8_t>>* units);
 
+  // A picture has begun (a slice) whose unit is not complete yet: what the next bytes finish.
+  bool unitPending() const { return unitAt_ >= 0 && unitHasSlice_; }
+
   uint64_t bytesIn() const { return bytesIn_; }
   // Bytes that belonged to no unit (before the first start code), zero padding not counted.
   uint64_t droppedBytes() const { return droppedBytes_; }

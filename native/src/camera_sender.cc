@@ -70,10 +70,13 @@ struct Input {
   }
 };
 
-Status OpenInput(const std::string& path, Input* input) {
-  input->fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (input->fd < 0) {
-    Status s = Status::Error(code::kFile, "cannot open " + path + ": " + std::strerror(errno));
+// The feed reads its own duplicate of the caller's descriptor (which JavaScript may close
+// meanwhile), non-blocking: a pipe opened blocking would hold the connection thread.
+Status TakeInput(int fd, const char* what, Input* input) {
+  input->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (input->fd < 0 || fcntl(input->fd, F_SETFL, fcntl(input->fd, F_GETFL) | O_NONBLOCK) < 0) {
+    Status s = Status::Error(
+        code::kFile, std::string("the ") + what + " input cannot be read: " + std::strerror(errno));
     s.sysErrno = errno;
     return s;
   }
@@ -89,9 +92,21 @@ class CameraFeed {
         answers_(answers),
         ask_(ask),
         counts_(counts),
-        video_splitter_(options.maxAccessUnitBytes) {}
+        video_splitter_(options.maxAccessUnitBytes),
+        videoIndex_(options.firstVideoFrame),
+        haveParameterSets_(options.continued),
+        audioStartMs_(options.firstAudioMs) {}
 
   Status Run();
+  // Where a continuation of this stream starts: the next video frame's number and the next
+  // audio frame's time. A frame half read is counted: its rest, read by the continuation,
+  // belongs to no frame there, and the clocks must not slip by it.
+  void Where(CameraFeedCounts* counts) const {
+    counts->nextVideoFrame = videoIndex_ + (video_splitter_.unitPending() ? 1 : 0);
+    const uint64_t samples = audioSamples_ + (audio_splitter_.framePending() ? 1024 : 0);
+    counts->nextAudioMs =
+        audioRate_ == 0 ? audioStartMs_ : audioStartMs_ + samples * 1000.0 / audioRate_;
+  }
 
  private:
   Status ReadVideo();
@@ -123,12 +138,12 @@ class CameraFeed {
   std::deque<AdtsFrame> adts_;
 
   // Video state (the JavaScript packetizer's, for what the feed needs of it).
-  uint64_t videoIndex_ = 0;
-  bool haveParameterSets_ = false;
+  uint64_t videoIndex_;
+  bool haveParameterSets_;  // a continued stream has them from before
   std::vector<uint8_t> lastParameterSets_;
   bool waitingForKeyframe_ = true;
   // Audio clock: the grid restarts where it was when the rate changes.
-  double audioStartMs_ = 0;
+  double audioStartMs_;
   uint64_t audioSamples_ = 0;
   uint32_t audioRate_ = 0;
   uint32_t lastAudioConfig_ = std::numeric_limits<uint32_t>::max();
@@ -147,11 +162,11 @@ class CameraFeed {
 };
 
 Status CameraFeed::Run() {
-  Status status = OpenInput(options_.videoPath, &video_);
+  Status status = TakeInput(options_.videoFd, "video", &video_);
   if (!status.ok()) return status;
-  hasAudio_ = !options_.audioPath.empty();
+  hasAudio_ = options_.audioFd >= 0;
   if (hasAudio_) {
-    status = OpenInput(options_.audioPath, &audio_);
+    status = TakeInput(options_.audioFd, "audio", &audio_);
     if (!status.ok()) return status;
   }
   for (;;) {
@@ -352,7 +367,10 @@ void CameraFeed::Queue(Input* input, Entry entry) {
 // Every declared track has its configuration, or one has waited long enough, or the inputs
 // are over: as MediaPublisher starts.
 bool CameraFeed::StartReady() const {
-  const bool videoReady = !video_.queue.empty() && !video_.queue.front().parameterSets.empty();
+  // A continued stream may start at a keyframe without parameter sets: it has them from before.
+  const bool videoReady =
+      !video_.queue.empty() && (!video_.queue.front().parameterSets.empty() ||
+                                (options_.continued && video_.queue.front().hasFrame));
   const bool audioReady =
       !hasAudio_ || (!audio_.queue.empty() && !audio_.queue.front().audioConfig.empty());
   if (videoReady && audioReady) return true;
@@ -468,7 +486,9 @@ Status CameraFeed::WriteBatch() {
 Status SendCameraFeed(Session& session, const CameraFeedOptions& options, HeaderAnswers& answers,
                       const AskForHeaders& ask, CameraFeedCounts* counts) {
   CameraFeed feed(session, options, answers, ask, counts);
-  return feed.Run();
+  Status status = feed.Run();
+  feed.Where(counts);
+  return status;
 }
 
 }  // namespace librtmp_node

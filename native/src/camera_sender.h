@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <string>
 #include <vector>
 
 #include "session.h"
@@ -23,9 +22,15 @@
 namespace librtmp_node {
 
 struct CameraFeedOptions {
-  uint32_t id = 0;        // names the feed for Session::StopFileSend()
-  std::string videoPath;  // H.264 Annex-B
-  std::string audioPath;  // AAC ADTS; empty: no audio track
+  uint32_t id = 0;   // names the feed for Session::StopFileSend()
+  int videoFd = -1;  // H.264 Annex-B; the feed reads a duplicate, the caller closes its own
+  int audioFd = -1;  // AAC ADTS; -1: no audio track
+  // A continuation of an earlier feed of the same inputs (on a new connection): its next
+  // video frame number and audio time, and video from the next keyframe even without
+  // parameter sets of its own (JavaScript has the earlier ones).
+  bool continued = false;
+  uint64_t firstVideoFrame = 0;
+  double firstAudioMs = 0;
   double frameRate = 30;
   bool pace = true;     // each frame when its time comes (from the first one), as ffmpeg -re
   int coalesceMs = 34;  // lib/ gives one video frame interval by default
@@ -48,6 +53,8 @@ struct CameraFeedCounts {
   uint64_t videoDroppedBytes = 0;  // belonged to no access unit
   uint64_t audioDroppedBytes = 0;  // skipped while looking for an ADTS sync word
   bool stopped = false;            // ended by StopFileSend()
+  uint64_t nextVideoFrame = 0;     // where a continuation starts
+  double nextAudioMs = 0;
 };
 
 // What the feed asks JavaScript for: the tags for a configuration that is new.

@@ -203,8 +203,9 @@ std::vector<uint8_t> BytesOf(const Napi::Value& value) {
 
 }  // namespace
 
-// sendCamera({ id, video, audio, frameRate, pace, coalesceMs, startWaitMs, maxAccessUnitBytes,
-// videoKeyPrefix, videoInterPrefix, audioPrefix }, onHeaders(generation, first,
+// sendCamera({ id, videoFd, audioFd, continued, firstVideoFrame, firstAudioMs, frameRate, pace,
+// coalesceMs, startWaitMs, maxAccessUnitBytes, videoKeyPrefix, videoInterPrefix, audioPrefix },
+// onHeaders(generation, first,
 // parameterSets?, audioFrame?, timestamp), callback(err, counts)). lib/ checked the options.
 Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -217,9 +218,12 @@ Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   auto options = std::make_shared<CameraFeedOptions>();
   options->id = o.Get("id").ToNumber().Uint32Value();
-  options->videoPath = o.Get("video").ToString().Utf8Value();
-  options->audioPath =
-      o.Get("audio").IsString() ? o.Get("audio").As<Napi::String>().Utf8Value() : "";
+  options->videoFd = o.Get("videoFd").ToNumber().Int32Value();
+  options->audioFd = o.Get("audioFd").IsNumber() ? o.Get("audioFd").ToNumber().Int32Value() : -1;
+  options->continued = o.Get("continued").ToBoolean().Value();
+  options->firstVideoFrame =
+      static_cast<uint64_t>(o.Get("firstVideoFrame").ToNumber().Int64Value());
+  options->firstAudioMs = o.Get("firstAudioMs").ToNumber().DoubleValue();
   options->frameRate = o.Get("frameRate").ToNumber().DoubleValue();
   options->pace = o.Get("pace").ToBoolean().Value();
   options->coalesceMs = o.Get("coalesceMs").ToNumber().Int32Value();
@@ -272,6 +276,8 @@ Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
         set("videoDroppedBytes", counts->videoDroppedBytes);
         set("audioDroppedBytes", counts->audioDroppedBytes);
         c.Set("stopped", Napi::Boolean::New(env, counts->stopped));
+        set("nextVideoFrame", counts->nextVideoFrame);
+        c.Set("nextAudioMs", Napi::Number::New(env, counts->nextAudioMs));
         Answer(env, cb, *status, {c});
       });
   return env.Undefined();
