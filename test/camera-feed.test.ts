@@ -311,6 +311,19 @@ describe('a CameraSource across connections', () => {
     }
   });
 
+  test('two feeds queued on one connection: each gets its own headers, one after the other', { timeout: 30_000 }, async () => {
+    const key = 'twoFeedsKey0123456789';
+    const connection = await publish(nginx.url('live', key));
+    const [a, b] = await Promise.all([
+      connection.sendCamera({ video: h264, audio: adts, frameRate: 25, pace: false }),
+      connection.sendCamera({ video: small, frameRate: 25, pace: false }),
+    ]);
+    await connection.close();
+    assert.deepEqual([a.videoFrames, b.videoFrames], [100, 50]);
+    const tags = await recordedTags(key);
+    assert.equal(tags.filter((tag) => tag.type === 'video' && !isSequenceHeader(tag)).length, 150);
+  });
+
   test('one feed at a time per source; a closed source is refused', { timeout: 30_000 }, async () => {
     const connection = await publish(nginx.url('live', 'busySourceKey0123456789'));
     const source = await openCamera({ video: h264, frameRate: 25 });

@@ -233,9 +233,9 @@ Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
   options->videoKeyPrefix = BytesOf(o.Get("videoKeyPrefix"));
   options->videoInterPrefix = BytesOf(o.Get("videoInterPrefix"));
   options->audioPrefix = BytesOf(o.Get("audioPrefix"));
-  cameraAnswers_ = std::make_shared<HeaderAnswers>();
-  cameraId_ = options->id;
-  auto answers = cameraAnswers_;
+  auto answers = std::make_shared<HeaderAnswers>();
+  (*cameraFeeds_)[options->id] = answers;
+  auto feeds = cameraFeeds_;
   // The handler is released by the completion, on this thread; the requests posted before
   // it use it through a plain pointer (they run first: the dispatcher keeps order).
   Callback onHeaders = Persist(info[1]);
@@ -261,7 +261,8 @@ Napi::Value Connection::SendCamera(const Napi::CallbackInfo& info) {
         *status = skipped ? Status::Error(code::kClosed, "the connection was closed")
                           : SendCameraFeed(s, *options, *answers, ask, counts.get());
       },
-      [cb, onHeaders, status, counts](Napi::Env env) {
+      [cb, onHeaders, status, counts, feeds, id = options->id](Napi::Env env) {
+        feeds->erase(id);
         Napi::Object c = Napi::Object::New(env);
         auto set = [&](const char* name, uint64_t value) {
           c.Set(name, Napi::Number::New(env, static_cast<double>(value)));
@@ -292,9 +293,8 @@ Napi::Value Connection::CameraHeaders(const Napi::CallbackInfo& info) {
                "cameraHeaders(id, generation, bodies, meta): invalid arguments");
     return env.Undefined();
   }
-  if (!thread_ || !cameraAnswers_ || info[0].As<Napi::Number>().Uint32Value() != cameraId_) {
-    return env.Undefined();  // that feed has ended
-  }
+  auto feed = cameraFeeds_->find(info[0].As<Napi::Number>().Uint32Value());
+  if (!thread_ || feed == cameraFeeds_->end()) return env.Undefined();  // that feed has ended
   Napi::Array bodies = info[2].As<Napi::Array>();
   Napi::Uint32Array meta = info[3].As<Napi::Uint32Array>();
   if (meta.ElementLength() != bodies.Length() * 2) {
@@ -311,7 +311,7 @@ Napi::Value Connection::CameraHeaders(const Napi::CallbackInfo& info) {
     }
     tags.push_back({static_cast<uint8_t>(meta[i * 2]), meta[i * 2 + 1], BytesOf(body)});
   }
-  cameraAnswers_->Put(info[1].As<Napi::Number>().Uint32Value(), std::move(tags));
+  feed->second->Put(info[1].As<Napi::Number>().Uint32Value(), std::move(tags));
   thread_->session().Wake();
   return env.Undefined();
 }

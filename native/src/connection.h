@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <unordered_map>
 
 #include "camera_sender.h"
 #include "connection_thread.h"
@@ -44,9 +45,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   std::shared_ptr<ConnectionThread> thread_;
   bool closing_ = false;
   bool referenced_ = true;
-  // The running camera feed's answers to its header requests (camera_sender.h).
-  std::shared_ptr<HeaderAnswers> cameraAnswers_;
-  uint32_t cameraId_ = 0;
+  // Each camera feed's mailbox for the answers to its header requests (camera_sender.h), by
+  // feed id, while it is queued or running (several may be queued). JS thread only.
+  using CameraFeeds = std::unordered_map<uint32_t, std::shared_ptr<HeaderAnswers>>;
+  std::shared_ptr<CameraFeeds> cameraFeeds_ = std::make_shared<CameraFeeds>();
   LiveToken<LiveObject::kConnection> live_;
 };
 
